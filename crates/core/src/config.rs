@@ -57,6 +57,9 @@ pub struct Config {
     pub log: String,
     /// `json` or `text`; empty: json in production, text in development.
     pub log_format: String,
+    /// Platform-wide settings sections (`[settings.oidc]` …), merged over the
+    /// built-in defaults; tenants override them section by section.
+    pub settings: serde_json::Map<String, serde_json::Value>,
 }
 
 impl std::fmt::Debug for Config {
@@ -101,6 +104,7 @@ impl Default for Config {
             tenant_cache_max_entries: 10_000,
             log: "info".into(),
             log_format: String::new(),
+            settings: serde_json::Map::new(),
         }
     }
 }

@@ -1,0 +1,186 @@
+//! OAuth clients (relying parties) of a tenant, read and written only inside
+//! the tenant's context. Client secrets are 256-bit random values returned
+//! once at creation or rotation and stored as a SHA-256 hash, compared in
+//! constant time (`gatehouse_core::crypto::secret_matches`).
+
+use gatehouse_core::crypto::{random_token, secret_hash};
+use gatehouse_core::TenantTx;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    pub public: bool,
+    pub first_party: bool,
+    pub auth_method: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub first_party: bool,
+    /// Plain-http redirect URIs are accepted for any host (development).
+    pub allow_http: bool,
+}
+
+/// A registered redirect URI: absolute, no fragment (RFC 6749 §3.1.2), and
+/// https unless the host is a loopback address (RFC 8252 §7.3) or the
+/// deployment is in development.
+pub fn check_redirect_uri(raw: &str, allow_http: bool) -> Result<String, StoreError> {
+    let url = url::Url::parse(raw).map_err(|_| StoreError::Invalid(format!("redirect URI {raw:?} is not an absolute URL")))?;
+    if url.fragment().is_some() {
+        return Err(StoreError::Invalid(format!("redirect URI {raw:?} must not contain a fragment")));
+    }
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback || allow_http => {}
+        "http" => {
+            return Err(StoreError::Invalid(format!(
+                "redirect URI {raw:?} uses plain http; only loopback hosts may (or a development deployment)"
+            )))
+        }
+        // Private-use schemes of native apps (RFC 8252 §7.1) contain a dot.
+        s if s.contains('.') => {}
+        _ => return Err(StoreError::Invalid(format!("redirect URI {raw:?} has an unsupported scheme"))),
+    }
+    Ok(raw.to_owned())
+}
+
+/// Creates a client; returns it with its secret (confidential clients only),
+/// which is not stored and cannot be shown again.
+pub async fn create(tx: &mut TenantTx, new: NewClient) -> Result<(Client, Option<String>), StoreError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StoreError::Invalid("client name must be 1 to 200 characters".into()));
+    }
+    let redirect_uris =
+        new.redirect_uris.iter().map(|u| check_redirect_uri(u, new.allow_http)).collect::<Result<Vec<_>, _>>()?;
+    let post_logout = new
+        .post_logout_redirect_uris
+        .iter()
+        .map(|u| check_redirect_uri(u, new.allow_http))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secret = (!new.public).then(random_token);
+    let auth_method = if new.public { "none" } else { "client_secret_basic" };
+    let client = sqlx::query_as!(
+        Client,
+        "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
+                              redirect_uris, post_logout_redirect_uris)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         returning client_id, name, public, first_party, auth_method, redirect_uris,
+                   post_logout_redirect_uris, grant_types, created_at",
+        tx.tenant().as_uuid(),
+        Uuid::new_v4(),
+        Uuid::new_v4().simple().to_string(),
+        name,
+        secret.as_deref().map(secret_hash),
+        new.public,
+        new.first_party,
+        auth_method,
+        &redirect_uris,
+        &post_logout,
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((client, secret))
+}
+
+pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, StoreError> {
+    Ok(sqlx::query_as!(
+        Client,
+        "select client_id, name, public, first_party, auth_method, redirect_uris,
+                post_logout_redirect_uris, grant_types, created_at
+         from clients where client_id = $1",
+        client_id,
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client>, StoreError> {
+    Ok(sqlx::query_as!(
+        Client,
+        "select client_id, name, public, first_party, auth_method, redirect_uris,
+                post_logout_redirect_uris, grant_types, created_at
+         from clients where name = $1 order by created_at limit 1",
+        name,
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Replaces a confidential client's secret; returns the new one, once.
+pub async fn rotate_secret(tx: &mut TenantTx, client_id: &str) -> Result<String, StoreError> {
+    let secret = random_token();
+    let n = sqlx::query!(
+        "update clients set secret_hash = $2, updated_at = now() where client_id = $1 and not public",
+        client_id,
+        secret_hash(&secret),
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(secret)
+}
+
+/// The stored secret hash of a confidential client.
+pub async fn secret_hash_of(tx: &mut TenantTx, client_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar!("select secret_hash from clients where client_id = $1", client_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .flatten())
+}
+
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
+    Ok(sqlx::query_as!(
+        Client,
+        "select client_id, name, public, first_party, auth_method, redirect_uris,
+                post_logout_redirect_uris, grant_types, created_at
+         from clients order by created_at, client_id",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<(), StoreError> {
+    let n = sqlx::query!("delete from clients where client_id = $1", client_id).execute(&mut **tx).await?.rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_follow_rfc_6749_and_8252() {
+        assert!(check_redirect_uri("https://app.example.com/cb", false).is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:8081/cb", false).is_ok());
+        assert!(check_redirect_uri("http://localhost/cb", false).is_ok());
+        assert!(check_redirect_uri("com.example.app:/cb", false).is_ok());
+        assert!(check_redirect_uri("http://app.example.com/cb", false).is_err());
+        assert!(check_redirect_uri("http://app.example.com/cb", true).is_ok());
+        assert!(check_redirect_uri("https://app.example.com/cb#x", false).is_err());
+        assert!(check_redirect_uri("/relative", false).is_err());
+        assert!(check_redirect_uri("javascript:alert(1)", false).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! End users of a tenant. Every function takes a [`TenantTx`], so a user is
+//! only ever read or written inside its tenant's row-level-security context.
+//! Passwords arrive here already hashed (argon2id, see
+//! `gatehouse_core::crypto::PasswordHasher`).
+
+use gatehouse_core::TenantTx;
+use serde::Serialize;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+impl NewUser {
+    fn validate(&self) -> Result<(), StoreError> {
+        let u = self.username.trim();
+        if u.is_empty() || u.chars().count() > 255 || u.chars().any(char::is_control) {
+            return Err(StoreError::Invalid("username must be 1 to 255 printable characters".into()));
+        }
+        if let Some(e) = &self.email {
+            let valid = e.len() <= 254
+                && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+                && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+            if !valid {
+                return Err(StoreError::Invalid("email is not a valid address".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub async fn create(tx: &mut TenantTx, new: NewUser) -> Result<User, StoreError> {
+    new.validate()?;
+    let tenant = tx.tenant().as_uuid();
+    let user = sqlx::query_as!(
+        User,
+        "insert into users (tenant_id, id, username, email, name, password_hash)
+         values ($1, $2, $3, $4, $5, $6)
+         returning id, username, email, email_verified, name, disabled, created_at, updated_at",
+        tenant,
+        Uuid::new_v4(),
+        new.username.trim(),
+        new.email.as_deref(),
+        new.name.as_deref(),
+        new.password_hash.as_deref(),
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(user)
+}
+
+/// Case-insensitive, as the unique index.
+pub async fn find_by_username(tx: &mut TenantTx, username: &str) -> Result<Option<User>, StoreError> {
+    Ok(sqlx::query_as!(
+        User,
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+         from users where lower(username) = lower($1)",
+        username,
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn set_password_hash(tx: &mut TenantTx, id: Uuid, hash: &str) -> Result<(), StoreError> {
+    let n = sqlx::query!("update users set password_hash = $2, updated_at = now() where id = $1", id, hash)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The stored password hash, for verification.
+pub async fn password_hash(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar!("select password_hash from users where id = $1", id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .flatten())
+}
+
+/// Keyset pagination by username.
+pub async fn list(tx: &mut TenantTx, after: Option<&str>, limit: i64) -> Result<Vec<User>, StoreError> {
+    Ok(sqlx::query_as!(
+        User,
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+         from users where lower(username) > lower($1) order by lower(username) limit $2",
+        after.unwrap_or(""),
+        limit.clamp(1, 1000),
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -1,0 +1,334 @@
+//! The `gatehouse` command line. Every command takes `--json` for scripts;
+//! bad input gets a clear message on standard error and a non-zero exit
+//! status, and changes nothing.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use gatehouse_core::config::Config;
+use gatehouse_core::crypto::{random_token, PasswordHasher};
+use gatehouse_core::db::migrate;
+use gatehouse_core::Db;
+use gatehouse_oidc::{clients, users};
+use gatehouse_tenancy::{TenantError, TenantRecord, TenantStatus, Tenants};
+use serde_json::json;
+
+use crate::server::{event_bus, serve};
+use crate::state::AppState;
+
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about = "Gatehouse: a multi-tenant OpenID Connect provider")]
+pub struct Cli {
+    /// Settings file (default: $GATEHOUSE_CONFIG, else config/gatehouse.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve HTTP on GATEHOUSE_LISTEN.
+    Serve,
+    /// Create or update the schema and the server's database role (as the owner, GATEHOUSE_DATABASE_ADMIN_URL).
+    Migrate(JsonFlag),
+    /// Create (or refresh) the demo tenant `demo` with one client and one user, and print how to reach them.
+    Demo(JsonFlag),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Debug, Args)]
+struct JsonFlag {
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// List tenants in slug order (keyset pagination).
+    List {
+        /// Start after this slug.
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Suspend a tenant: every endpoint of it answers 403 on every node.
+    Suspend {
+        slug: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Activate a suspended or inactive tenant.
+    Activate {
+        slug: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Delete a tenant and everything it owns. Cannot be undone.
+    Delete {
+        slug: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+}
+
+/// A failed command: what to tell the user, and a stable code for `--json`.
+#[derive(Debug)]
+struct Failure {
+    code: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+impl From<TenantError> for Failure {
+    fn from(e: TenantError) -> Self {
+        let code = match &e {
+            TenantError::Slug(_) => "invalid_slug",
+            TenantError::DisplayName => "invalid_name",
+            TenantError::Duplicate => "duplicate_slug",
+            TenantError::NotFound => "unknown_tenant",
+            TenantError::Reserved(_) => "reserved_tenant",
+            TenantError::Db(_) => "database_error",
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self::new("error", format!("{e:#}"))
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.command.json();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(json, Failure::new("invalid_configuration", e.to_string())),
+    };
+    crate::telemetry::init(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(json, Failure::new("error", e.to_string())),
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => fail(json, f),
+    }
+}
+
+fn fail(json: bool, f: Failure) -> ExitCode {
+    if json {
+        println!("{}", json!({ "error": f.code, "message": f.message }));
+    }
+    eprintln!("error: {}", f.message);
+    ExitCode::FAILURE
+}
+
+impl Command {
+    fn json(&self) -> bool {
+        match self {
+            Command::Serve => false,
+            Command::Migrate(o) | Command::Demo(o) => o.json,
+            Command::Tenant(t) => match t {
+                TenantCommand::Create { out, .. }
+                | TenantCommand::List { out, .. }
+                | TenantCommand::Suspend { out, .. }
+                | TenantCommand::Activate { out, .. }
+                | TenantCommand::Delete { out, .. } => out.json,
+            },
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), Failure> {
+    match command {
+        Command::Serve => Ok(serve(config).await?),
+        Command::Migrate(out) => {
+            let report = migrate(&config.database_admin_url, &config.database_url)
+                .await
+                .map_err(|e| Failure::new("migration_failed", e.to_string()))?;
+            if out.json {
+                println!("{}", json!(report));
+            } else {
+                println!(
+                    "migrated: {} migration(s) applied; server role {:?}{}; _platforms tenant {}",
+                    report.applied.len(),
+                    report.server_role,
+                    if report.server_role_created { " created" } else { " up to date" },
+                    if report.platforms_tenant_created { "created" } else { "present" },
+                );
+            }
+            Ok(())
+        }
+        Command::Demo(out) => demo(config, out.json).await,
+        Command::Tenant(cmd) => tenant(cmd, config).await,
+    }
+}
+
+async fn tenants(config: &Config) -> Result<Tenants, Failure> {
+    let db = Db::connect_lazy(&config.database_url, 2).map_err(|e| Failure::new("database_error", e.to_string()))?;
+    let bus = event_bus(config)?;
+    Ok(Tenants::new(db, bus))
+}
+
+fn print_tenant(t: &TenantRecord, json: bool, verb: &str) {
+    if json {
+        println!("{}", json!(t));
+    } else {
+        println!("{verb} tenant {} ({}) id={} status={}", t.slug, t.display_name, t.id, t.status.as_str());
+    }
+}
+
+async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
+    let tenants = tenants(&config).await?;
+    match cmd {
+        TenantCommand::Create { slug, name, out } => {
+            let t = tenants.create(&slug, &name).await?;
+            print_tenant(&t, out.json, "created");
+        }
+        TenantCommand::List { after, limit, out } => {
+            if !(1..=1000).contains(&limit) {
+                return Err(Failure::new("invalid_limit", "--limit must be between 1 and 1000"));
+            }
+            let list = tenants.list(after.as_deref(), limit).await?;
+            if out.json {
+                println!("{}", json!(list));
+            } else {
+                println!("{:<40} {:<10} {}", "SLUG", "STATUS", "NAME");
+                for t in &list {
+                    println!("{:<40} {:<10} {}", t.slug.as_str(), t.status.as_str(), t.display_name);
+                }
+            }
+        }
+        TenantCommand::Suspend { slug, out } => {
+            let t = tenants.set_status(&slug, TenantStatus::Suspended).await?;
+            print_tenant(&t, out.json, "suspended");
+        }
+        TenantCommand::Activate { slug, out } => {
+            let t = tenants.set_status(&slug, TenantStatus::Active).await?;
+            print_tenant(&t, out.json, "activated");
+        }
+        TenantCommand::Delete { slug, yes, out } => {
+            if !yes {
+                return Err(Failure::new(
+                    "confirmation_required",
+                    format!("deleting tenant {slug:?} removes everything it owns and cannot be undone; add --yes"),
+                ));
+            }
+            let t = tenants.delete(&slug).await?;
+            print_tenant(&t, out.json, "deleted");
+        }
+    }
+    Ok(())
+}
+
+const DEMO_SLUG: &str = "demo";
+const DEMO_USER: &str = "demo";
+const DEMO_CLIENT: &str = "Demo application";
+const DEMO_REDIRECT: &str = "http://127.0.0.1:8081/callback";
+
+/// Idempotent: creates what is missing and gives the user and the client
+/// fresh secrets every run, so the printed credentials are always valid.
+async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
+    let tenants = tenants(&config).await?;
+    let tenant = match tenants.create(DEMO_SLUG, "Demo").await {
+        Ok(t) => t,
+        Err(TenantError::Duplicate) => tenants.get(DEMO_SLUG).await?,
+        Err(e) => return Err(e.into()),
+    };
+    let db = Db::connect_lazy(&config.database_url, 2).map_err(|e| Failure::new("database_error", e.to_string()))?;
+    let password: String = random_token().chars().take(20).collect();
+    let hasher = PasswordHasher::new(1).map_err(|e| Failure::new("error", e.to_string()))?;
+    let hash = hasher.hash(password.clone()).await.map_err(|e| Failure::new("error", e.to_string()))?;
+    let store = |e: gatehouse_oidc::StoreError| Failure::new("database_error", e.to_string());
+
+    let mut tx = db.tenant_tx(tenant.id).await.map_err(|e| Failure::new("database_error", e.to_string()))?;
+    match users::find_by_username(&mut tx, DEMO_USER).await.map_err(store)? {
+        Some(u) => users::set_password_hash(&mut tx, u.id, &hash).await.map_err(store)?,
+        None => {
+            let new = users::NewUser {
+                username: DEMO_USER.into(),
+                email: Some("demo@example.com".into()),
+                name: Some("Demo User".into()),
+                password_hash: Some(hash),
+            };
+            users::create(&mut tx, new).await.map_err(store)?;
+        }
+    }
+    let (client_id, secret) = match clients::find_by_name(&mut tx, DEMO_CLIENT).await.map_err(store)? {
+        Some(c) => {
+            let secret = clients::rotate_secret(&mut tx, &c.client_id).await.map_err(store)?;
+            (c.client_id, secret)
+        }
+        None => {
+            let new = clients::NewClient {
+                name: DEMO_CLIENT.into(),
+                redirect_uris: vec![DEMO_REDIRECT.into()],
+                post_logout_redirect_uris: vec!["http://127.0.0.1:8081/".into()],
+                public: false,
+                first_party: false,
+                allow_http: false,
+            };
+            let (c, secret) = clients::create(&mut tx, new).await.map_err(store)?;
+            (c.client_id, secret.unwrap_or_default())
+        }
+    };
+    tx.commit().await.map_err(|e| Failure::new("database_error", e.to_string()))?;
+
+    let state = AppState::new(config.clone(), db, gatehouse_core::events::EventBus::local()).map_err(|e| Failure::new("invalid_configuration", e))?;
+    let provider = state
+        .tenancy
+        .pool
+        .get(std::sync::Arc::new(tenant.clone()))
+        .await
+        .map_err(|e| Failure::new("database_error", e.to_string()))?;
+    let base = &config.public_url;
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "tenant": tenant.slug, "issuer": provider.issuer,
+                "tenant_info": format!("{}/tenant", provider.issuer),
+                "user": { "username": DEMO_USER, "password": password },
+                "client": { "client_id": client_id, "client_secret": secret, "redirect_uri": DEMO_REDIRECT },
+            })
+        );
+    } else {
+        println!("Demo tenant ready.");
+        println!("  issuer           {}", provider.issuer);
+        println!("  tenant info      {}/tenant", provider.issuer);
+        println!("  health           {base}/_ops/healthz   readiness {base}/_ops/readyz   metrics {base}/_ops/metrics");
+        println!("  demo user        {DEMO_USER} / {password}");
+        println!("  demo client      client_id {client_id}");
+        println!("                   client_secret {secret}");
+        println!("                   redirect_uri {DEMO_REDIRECT}");
+        println!("(the user's password and the client secret are new on every run)");
+    }
+    Ok(())
+}

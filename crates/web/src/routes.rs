@@ -1,0 +1,42 @@
+//! Route assembly. Tenant routes see the path with any `/t/{slug}` prefix
+//! already stripped and find their tenant in [`CurrentTenant`].
+
+use axum::extract::Extension;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::error::HttpError;
+use crate::ops;
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/_ops/healthz", get(ops::healthz))
+        .route("/_ops/readyz", get(ops::readyz))
+        .route("/_ops/metrics", get(ops::metrics))
+        .route("/tenant", get(tenant_info))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    HttpError::NOT_FOUND.into_response()
+}
+
+#[derive(Serialize)]
+struct TenantInfo<'a> {
+    slug: &'a str,
+    display_name: &'a str,
+    issuer: &'a str,
+}
+
+/// `GET {issuer}/tenant`: the tenant's public identity, what a relying party
+/// or an operator needs to confirm which tenant a URL reaches.
+async fn tenant_info(Extension(current): Extension<CurrentTenant>) -> Response {
+    let p = &current.provider;
+    Json(TenantInfo { slug: p.tenant.slug.as_str(), display_name: &p.tenant.display_name, issuer: &p.issuer })
+        .into_response()
+}

@@ -1,0 +1,120 @@
+//! Serving: start-up checks, background tasks, the HTTP listener and
+//! graceful shutdown.
+
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::HeaderName;
+use gatehouse_core::config::{Config, MasterKey};
+use gatehouse_core::events::EventBus;
+use gatehouse_core::Db;
+use tower::Layer as _;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::routes::router;
+use crate::state::AppState;
+use crate::tenant::resolve_tenant;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application as one service: request ids and a tracing span
+/// outside, then the tenant middleware (wrapping the router from outside,
+/// because it may rewrite the path before routing), then the routes.
+pub fn service(state: AppState) -> axum::Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+        tracing::info_span!(
+            "http.request",
+            method = %req.method(),
+            path = %req.uri().path(),
+            request_id = %request_id,
+            tenant = tracing::field::Empty,
+        )
+    });
+    let inner = axum::middleware::from_fn_with_state(state.clone(), resolve_tenant).layer(router(state));
+    // An outer router with only a fallback: its layers see every request
+    // before the tenant middleware, and it maps bodies back to axum's.
+    axum::Router::new()
+        .fallback_service(inner)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Connects the event bus named by the configuration.
+pub fn event_bus(config: &Config) -> anyhow::Result<EventBus> {
+    match config.redis_url() {
+        Some(url) => Ok(EventBus::redis(url, &config.redis_prefix)?),
+        None => Ok(EventBus::local()),
+    }
+}
+
+/// Waits up to 30 s for Postgres, then refuses a role that could bypass
+/// row-level security.
+async fn connect_checked(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect_lazy(&config.database_url, config.database_max_connections)?;
+    let mut waited = Duration::ZERO;
+    loop {
+        match db.check_role_is_confined().await {
+            Ok(()) => return Ok(db),
+            Err(gatehouse_core::DbError::UnsafeRole(msg)) => anyhow::bail!(msg),
+            Err(e) if waited >= Duration::from_secs(30) => {
+                anyhow::bail!("cannot reach Postgres at GATEHOUSE_DATABASE_URL: {e}")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "waiting for Postgres");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                waited += Duration::from_secs(1);
+            }
+        }
+    }
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    config.check_serve()?;
+    if config.master_key.is_empty() {
+        tracing::warn!("GATEHOUSE_MASTER_KEY is not set; allowed in development only");
+    } else if let Err(e) = MasterKey::parse(&config.master_key_id, &config.master_key) {
+        anyhow::bail!("GATEHOUSE_MASTER_KEY: {e}");
+    }
+    let db = connect_checked(&config).await?;
+    let bus = event_bus(&config)?;
+    if bus.is_distributed() {
+        tracing::info!("event bus on Redis: changes reach every node");
+    } else {
+        tracing::warn!("no Redis configured (GATEHOUSE_REDIS_URL is empty): running as a single node on an in-process event bus");
+    }
+    let listen = config.listen;
+    let state = AppState::new(config, db, bus.clone()).map_err(anyhow::Error::msg)?;
+    let _events = state.tenancy.spawn_event_listener(&bus);
+    let _subscription = bus.spawn_listener();
+    let _housekeeping = state.tenancy.pool.spawn_housekeeping();
+
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    // One plain line on stdout, for scripts and tests that start a node on port 0.
+    println!("gatehouse listening on http://{addr}");
+    axum::serve(listener, service(state)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
