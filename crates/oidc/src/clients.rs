@@ -40,9 +40,12 @@ pub struct NewClient {
 /// https unless the host is a loopback address (RFC 8252 §7.3) or the
 /// deployment is in development.
 pub fn check_redirect_uri(raw: &str, allow_http: bool) -> Result<String, StoreError> {
-    let url = url::Url::parse(raw).map_err(|_| StoreError::Invalid(format!("redirect URI {raw:?} is not an absolute URL")))?;
+    let url = url::Url::parse(raw)
+        .map_err(|_| StoreError::Invalid(format!("redirect URI {raw:?} is not an absolute URL")))?;
     if url.fragment().is_some() {
-        return Err(StoreError::Invalid(format!("redirect URI {raw:?} must not contain a fragment")));
+        return Err(StoreError::Invalid(format!(
+            "redirect URI {raw:?} must not contain a fragment"
+        )));
     }
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
     match url.scheme() {
@@ -62,20 +65,32 @@ pub fn check_redirect_uri(raw: &str, allow_http: bool) -> Result<String, StoreEr
 
 /// Creates a client; returns it with its secret (confidential clients only),
 /// which is not stored and cannot be shown again.
-pub async fn create(tx: &mut TenantTx, new: NewClient) -> Result<(Client, Option<String>), StoreError> {
+pub async fn create(
+    tx: &mut TenantTx,
+    new: NewClient,
+) -> Result<(Client, Option<String>), StoreError> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(StoreError::Invalid("client name must be 1 to 200 characters".into()));
+        return Err(StoreError::Invalid(
+            "client name must be 1 to 200 characters".into(),
+        ));
     }
-    let redirect_uris =
-        new.redirect_uris.iter().map(|u| check_redirect_uri(u, new.allow_http)).collect::<Result<Vec<_>, _>>()?;
+    let redirect_uris = new
+        .redirect_uris
+        .iter()
+        .map(|u| check_redirect_uri(u, new.allow_http))
+        .collect::<Result<Vec<_>, _>>()?;
     let post_logout = new
         .post_logout_redirect_uris
         .iter()
         .map(|u| check_redirect_uri(u, new.allow_http))
         .collect::<Result<Vec<_>, _>>()?;
     let secret = (!new.public).then(random_token);
-    let auth_method = if new.public { "none" } else { "client_secret_basic" };
+    let auth_method = if new.public {
+        "none"
+    } else {
+        "client_secret_basic"
+    };
     let client = sqlx::query_as!(
         Client,
         "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
@@ -141,11 +156,17 @@ pub async fn rotate_secret(tx: &mut TenantTx, client_id: &str) -> Result<String,
 }
 
 /// The stored secret hash of a confidential client.
-pub async fn secret_hash_of(tx: &mut TenantTx, client_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar!("select secret_hash from clients where client_id = $1", client_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .flatten())
+pub async fn secret_hash_of(
+    tx: &mut TenantTx,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "select secret_hash from clients where client_id = $1",
+        client_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten())
 }
 
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
@@ -160,7 +181,10 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
 }
 
 pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<(), StoreError> {
-    let n = sqlx::query!("delete from clients where client_id = $1", client_id).execute(&mut **tx).await?.rows_affected();
+    let n = sqlx::query!("delete from clients where client_id = $1", client_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     if n == 0 {
         return Err(StoreError::NotFound);
     }

@@ -36,11 +36,14 @@ impl NewUser {
     fn validate(&self) -> Result<(), StoreError> {
         let u = self.username.trim();
         if u.is_empty() || u.chars().count() > 255 || u.chars().any(char::is_control) {
-            return Err(StoreError::Invalid("username must be 1 to 255 printable characters".into()));
+            return Err(StoreError::Invalid(
+                "username must be 1 to 255 printable characters".into(),
+            ));
         }
         if let Some(e) = &self.email {
             let valid = e.len() <= 254
-                && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+                && e.split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
                 && !e.chars().any(|c| c.is_whitespace() || c.is_control());
             if !valid {
                 return Err(StoreError::Invalid("email is not a valid address".into()));
@@ -71,7 +74,10 @@ pub async fn create(tx: &mut TenantTx, new: NewUser) -> Result<User, StoreError>
 }
 
 /// Case-insensitive, as the unique index.
-pub async fn find_by_username(tx: &mut TenantTx, username: &str) -> Result<Option<User>, StoreError> {
+pub async fn find_by_username(
+    tx: &mut TenantTx,
+    username: &str,
+) -> Result<Option<User>, StoreError> {
     Ok(sqlx::query_as!(
         User,
         "select id, username, email, email_verified, name, disabled, created_at, updated_at
@@ -83,10 +89,14 @@ pub async fn find_by_username(tx: &mut TenantTx, username: &str) -> Result<Optio
 }
 
 pub async fn set_password_hash(tx: &mut TenantTx, id: Uuid, hash: &str) -> Result<(), StoreError> {
-    let n = sqlx::query!("update users set password_hash = $2, updated_at = now() where id = $1", id, hash)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+    let n = sqlx::query!(
+        "update users set password_hash = $2, updated_at = now() where id = $1",
+        id,
+        hash
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -95,14 +105,20 @@ pub async fn set_password_hash(tx: &mut TenantTx, id: Uuid, hash: &str) -> Resul
 
 /// The stored password hash, for verification.
 pub async fn password_hash(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar!("select password_hash from users where id = $1", id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .flatten())
+    Ok(
+        sqlx::query_scalar!("select password_hash from users where id = $1", id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten(),
+    )
 }
 
 /// Keyset pagination by username.
-pub async fn list(tx: &mut TenantTx, after: Option<&str>, limit: i64) -> Result<Vec<User>, StoreError> {
+pub async fn list(
+    tx: &mut TenantTx,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>, StoreError> {
     Ok(sqlx::query_as!(
         User,
         "select id, username, email, email_verified, name, disabled, created_at, updated_at

@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 pub use pool::{PoolConfig, PoolMetrics, ProviderPool};
 pub use provider::{IssuerPolicy, Provider, ProviderFactory};
 pub use registry::Registry;
-pub use resolver::{Resolved, ResolveFailure, Resolver};
+pub use resolver::{ResolveFailure, Resolved, Resolver};
 pub use tenants::{TenantError, TenantRecord, TenantStatus, Tenants};
 
 /// The per-node tenancy state: caches, pool, resolver.
@@ -47,13 +47,22 @@ impl Tenancy {
             Box::pin(async move { factory.build(tenant).await.map_err(|e| e.to_string()) })
         });
         let pool = ProviderPool::new(pool_config, build, clock, metrics);
-        Self { tenants, registry, resolver, pool }
+        Self {
+            tenants,
+            registry,
+            resolver,
+            pool,
+        }
     }
 
     /// Applies one bus event to this node's caches and pool.
     pub async fn apply(&self, event: &Event) {
         match event {
-            Event::TenantChanged { tenant_id, slug, change } => {
+            Event::TenantChanged {
+                tenant_id,
+                slug,
+                change,
+            } => {
                 tracing::debug!(tenant = %slug, ?change, "evicting tenant after a change");
                 self.registry.invalidate(*tenant_id, slug).await;
                 self.pool.evict(*tenant_id).await;

@@ -40,7 +40,11 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_size: 50, idle_ttl: Duration::from_secs(1800), housekeeping: Duration::from_secs(60) }
+        Self {
+            max_size: 50,
+            idle_ttl: Duration::from_secs(1800),
+            housekeeping: Duration::from_secs(60),
+        }
     }
 }
 
@@ -56,11 +60,31 @@ pub struct PoolMetrics {
 
 impl PoolMetrics {
     pub fn register(&self, registry: &mut Metrics) {
-        registry.register("gatehouse_pool_hits", "Provider pool lookups served from memory", self.hits.clone());
-        registry.register("gatehouse_pool_misses", "Provider pool lookups that found no provider", self.misses.clone());
-        registry.register("gatehouse_pool_builds", "Providers built from the database", self.builds.clone());
-        registry.register("gatehouse_pool_evictions", "Providers evicted for size or idleness", self.evictions.clone());
-        registry.register("gatehouse_pool_size", "Providers currently in the pool", self.size.clone());
+        registry.register(
+            "gatehouse_pool_hits",
+            "Provider pool lookups served from memory",
+            self.hits.clone(),
+        );
+        registry.register(
+            "gatehouse_pool_misses",
+            "Provider pool lookups that found no provider",
+            self.misses.clone(),
+        );
+        registry.register(
+            "gatehouse_pool_builds",
+            "Providers built from the database",
+            self.builds.clone(),
+        );
+        registry.register(
+            "gatehouse_pool_evictions",
+            "Providers evicted for size or idleness",
+            self.evictions.clone(),
+        );
+        registry.register(
+            "gatehouse_pool_size",
+            "Providers currently in the pool",
+            self.size.clone(),
+        );
     }
 }
 
@@ -86,12 +110,19 @@ pub struct ProviderPool {
 
 impl std::fmt::Debug for ProviderPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderPool").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("ProviderPool")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
 impl ProviderPool {
-    pub fn new(config: PoolConfig, build: BuildFn, clock: Arc<dyn Clock>, metrics: PoolMetrics) -> Self {
+    pub fn new(
+        config: PoolConfig,
+        build: BuildFn,
+        clock: Arc<dyn Clock>,
+        metrics: PoolMetrics,
+    ) -> Self {
         let evictions = metrics.evictions.clone();
         let cache = Cache::builder()
             .max_capacity(config.max_size)
@@ -103,11 +134,24 @@ impl ProviderPool {
             })
             .build();
         let epoch = clock.now();
-        Self { cache, build, clock, epoch, config, metrics }
+        Self {
+            cache,
+            build,
+            clock,
+            epoch,
+            config,
+            metrics,
+        }
     }
 
     fn stamp(&self) -> u64 {
-        u64::try_from(self.clock.now().saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+        u64::try_from(
+            self.clock
+                .now()
+                .saturating_duration_since(self.epoch)
+                .as_nanos(),
+        )
+        .unwrap_or(u64::MAX)
     }
 
     fn is_idle(&self, slot: &Slot, now: u64) -> bool {
@@ -135,12 +179,17 @@ impl ProviderPool {
             .try_get_with(id, async move {
                 builds.inc();
                 let provider = build(tenant).await?;
-                Ok::<_, String>(Arc::new(Slot { provider: Arc::new(provider), last_used: AtomicU64::new(now) }))
+                Ok::<_, String>(Arc::new(Slot {
+                    provider: Arc::new(provider),
+                    last_used: AtomicU64::new(now),
+                }))
             })
             .await
             .map_err(|e| PoolError(e.to_string()))?;
         slot.last_used.fetch_max(now, Ordering::Relaxed);
-        self.metrics.size.set(i64::try_from(self.cache.entry_count()).unwrap_or(i64::MAX));
+        self.metrics
+            .size
+            .set(i64::try_from(self.cache.entry_count()).unwrap_or(i64::MAX));
         Ok(slot.provider.clone())
     }
 
@@ -163,13 +212,19 @@ impl ProviderPool {
     /// evictions). Runs every `housekeeping` interval.
     pub async fn housekeeping(&self) {
         let now = self.stamp();
-        let idle: Vec<TenantId> =
-            self.cache.iter().filter(|(_, slot)| self.is_idle(slot, now)).map(|(id, _)| *id).collect();
+        let idle: Vec<TenantId> = self
+            .cache
+            .iter()
+            .filter(|(_, slot)| self.is_idle(slot, now))
+            .map(|(id, _)| *id)
+            .collect();
         for id in idle {
             self.expire(id).await;
         }
         self.cache.run_pending_tasks().await;
-        self.metrics.size.set(i64::try_from(self.cache.entry_count()).unwrap_or(i64::MAX));
+        self.metrics
+            .size
+            .set(i64::try_from(self.cache.entry_count()).unwrap_or(i64::MAX));
     }
 
     /// Runs [`ProviderPool::housekeeping`] forever on the configured interval.
@@ -188,7 +243,9 @@ impl ProviderPool {
     /// Applies pending maintenance and updates the size gauge (for a scrape).
     pub async fn refresh_size(&self) {
         self.cache.run_pending_tasks().await;
-        self.metrics.size.set(i64::try_from(self.cache.entry_count()).unwrap_or(i64::MAX));
+        self.metrics
+            .size
+            .set(i64::try_from(self.cache.entry_count()).unwrap_or(i64::MAX));
     }
 
     pub fn contains(&self, id: TenantId) -> bool {

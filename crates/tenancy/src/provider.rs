@@ -35,7 +35,11 @@ impl IssuerPolicy {
     /// itself (a single-tenant deployment); `_platforms` always uses the
     /// path form (an underscore is not valid in a host name).
     pub fn issuer(&self, tenant: &TenantRecord, primary_domain: Option<&str>) -> String {
-        let scheme = if self.public_url.starts_with("https://") { "https" } else { "http" };
+        let scheme = if self.public_url.starts_with("https://") {
+            "https"
+        } else {
+            "http"
+        };
         let slug = tenant.slug.as_str();
         if slug == DEFAULT_SLUG {
             return self.public_url.clone();
@@ -45,7 +49,9 @@ impl IssuerPolicy {
         }
         match &self.subdomain_base {
             Some(base) if slug != PLATFORMS_SLUG => {
-                let port = public_port(&self.public_url).map(|p| format!(":{p}")).unwrap_or_default();
+                let port = public_port(&self.public_url)
+                    .map(|p| format!(":{p}"))
+                    .unwrap_or_default();
                 format!("{scheme}://{slug}.{base}{port}")
             }
             _ => format!("{}/t/{slug}", self.public_url),
@@ -69,7 +75,11 @@ pub struct ProviderFactory {
 
 impl ProviderFactory {
     pub fn new(db: Db, platform: EffectiveSettings, issuers: IssuerPolicy) -> Self {
-        Self { db, platform: Arc::new(platform), issuers }
+        Self {
+            db,
+            platform: Arc::new(platform),
+            issuers,
+        }
     }
 
     pub async fn build(&self, tenant: Arc<TenantRecord>) -> Result<Provider, DbError> {
@@ -108,13 +118,34 @@ mod tests {
 
     #[test]
     fn issuer_is_the_canonical_url_for_each_mode() {
-        let path = IssuerPolicy { public_url: "https://id.example.com".into(), subdomain_base: None };
-        assert_eq!(path.issuer(&tenant("acme"), None), "https://id.example.com/t/acme");
-        assert_eq!(path.issuer(&tenant("acme"), Some("login.acme.com")), "https://login.acme.com");
-        assert_eq!(path.issuer(&tenant("default"), None), "https://id.example.com");
+        let path = IssuerPolicy {
+            public_url: "https://id.example.com".into(),
+            subdomain_base: None,
+        };
+        assert_eq!(
+            path.issuer(&tenant("acme"), None),
+            "https://id.example.com/t/acme"
+        );
+        assert_eq!(
+            path.issuer(&tenant("acme"), Some("login.acme.com")),
+            "https://login.acme.com"
+        );
+        assert_eq!(
+            path.issuer(&tenant("default"), None),
+            "https://id.example.com"
+        );
 
-        let sub = IssuerPolicy { public_url: "http://localhost:8080".into(), subdomain_base: Some("auth.test".into()) };
-        assert_eq!(sub.issuer(&tenant("acme"), None), "http://acme.auth.test:8080");
-        assert_eq!(sub.issuer(&tenant("_platforms"), None), "http://localhost:8080/t/_platforms");
+        let sub = IssuerPolicy {
+            public_url: "http://localhost:8080".into(),
+            subdomain_base: Some("auth.test".into()),
+        };
+        assert_eq!(
+            sub.issuer(&tenant("acme"), None),
+            "http://acme.auth.test:8080"
+        );
+        assert_eq!(
+            sub.issuer(&tenant("_platforms"), None),
+            "http://localhost:8080/t/_platforms"
+        );
     }
 }

@@ -47,7 +47,11 @@ impl Registry {
                 .support_invalidation_closures()
                 .build()
         };
-        Self { db, by_slug: build(), by_host: build() }
+        Self {
+            db,
+            by_slug: build(),
+            by_host: build(),
+        }
     }
 
     /// The tenant named `slug`, or None. One query per slug per TTL at most,
@@ -66,7 +70,9 @@ impl Registry {
                 .fetch_optional(db.registry())
                 .await
                 .map_err(DbError::from)?;
-                row.map(|r| from_row(r).map(Arc::new)).transpose().map_err(to_db_error)
+                row.map(|r| from_row(r).map(Arc::new))
+                    .transpose()
+                    .map_err(to_db_error)
             })
             .await
     }

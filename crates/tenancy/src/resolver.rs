@@ -18,7 +18,11 @@ use crate::tenants::{TenantRecord, TenantStatus};
 pub enum Resolved {
     /// A tenant, active. `strip_prefix` bytes of the path (`/t/{slug}`) are
     /// to be removed before routing.
-    Tenant { tenant: Arc<TenantRecord>, by: Option<Strategy>, strip_prefix: Option<usize> },
+    Tenant {
+        tenant: Arc<TenantRecord>,
+        by: Option<Strategy>,
+        strip_prefix: Option<usize>,
+    },
     /// The stateless `_ops` tenant.
     Ops { strip_prefix: Option<usize> },
 }
@@ -53,7 +57,11 @@ pub struct Resolver {
 
 impl Resolver {
     pub fn new(config: ResolverConfig, registry: Registry, fallback_to_default: bool) -> Self {
-        Self { config: Arc::new(config), registry, fallback_to_default }
+        Self {
+            config: Arc::new(config),
+            registry,
+            fallback_to_default,
+        }
     }
 
     pub fn config(&self) -> &ResolverConfig {
@@ -69,15 +77,29 @@ impl Resolver {
         for step in steps(&self.config, host, path, headers) {
             match step? {
                 Step::Domain(host) => {
-                    if let Some(tenant) = self.registry.by_host(&host).await.map_err(ResolveFailure::Internal)? {
+                    if let Some(tenant) = self
+                        .registry
+                        .by_host(&host)
+                        .await
+                        .map_err(ResolveFailure::Internal)?
+                    {
                         return admit(tenant, Some(Strategy::CustomDomain), None);
                     }
                 }
-                Step::Slug { slug, by, strip_prefix } => {
+                Step::Slug {
+                    slug,
+                    by,
+                    strip_prefix,
+                } => {
                     if slug.as_str() == OPS_SLUG {
                         return Ok(Resolved::Ops { strip_prefix });
                     }
-                    return match self.registry.by_slug(&slug).await.map_err(ResolveFailure::Internal)? {
+                    return match self
+                        .registry
+                        .by_slug(&slug)
+                        .await
+                        .map_err(ResolveFailure::Internal)?
+                    {
                         Some(tenant) => admit(tenant, Some(by), strip_prefix),
                         None => Err(ResolveFailure::NotFound),
                     };
@@ -87,18 +109,34 @@ impl Resolver {
         if !self.fallback_to_default {
             return Err(ResolveFailure::Unresolved);
         }
-        tracing::warn!(path, "request names no tenant; serving the default tenant (development only)");
+        tracing::warn!(
+            path,
+            "request names no tenant; serving the default tenant (development only)"
+        );
         let default = Slug::parse(DEFAULT_SLUG).map_err(|_| ResolveFailure::NotFound)?;
-        match self.registry.by_slug(&default).await.map_err(ResolveFailure::Internal)? {
+        match self
+            .registry
+            .by_slug(&default)
+            .await
+            .map_err(ResolveFailure::Internal)?
+        {
             Some(tenant) => admit(tenant, None, None),
             None => Err(ResolveFailure::NotFound),
         }
     }
 }
 
-fn admit(tenant: Arc<TenantRecord>, by: Option<Strategy>, strip_prefix: Option<usize>) -> Result<Resolved, ResolveFailure> {
+fn admit(
+    tenant: Arc<TenantRecord>,
+    by: Option<Strategy>,
+    strip_prefix: Option<usize>,
+) -> Result<Resolved, ResolveFailure> {
     match tenant.status {
-        TenantStatus::Active => Ok(Resolved::Tenant { tenant, by, strip_prefix }),
+        TenantStatus::Active => Ok(Resolved::Tenant {
+            tenant,
+            by,
+            strip_prefix,
+        }),
         other => Err(ResolveFailure::Unavailable(other)),
     }
 }

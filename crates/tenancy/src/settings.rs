@@ -11,8 +11,15 @@ use serde_json::{json, Map, Value};
 use crate::tenants::TenantRecord;
 
 /// The sections a tenant may override.
-pub const SECTIONS: [&str; 7] =
-    ["application", "branding", "security", "features", "oidc", "integrations", "notifications"];
+pub const SECTIONS: [&str; 7] = [
+    "application",
+    "branding",
+    "security",
+    "features",
+    "oidc",
+    "integrations",
+    "notifications",
+];
 
 /// A merged settings document: one JSON object per section.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -117,7 +124,9 @@ pub async fn put_section(
     document: Value,
 ) -> Result<(), SettingsError> {
     if !SECTIONS.contains(&section) {
-        return Err(SettingsError::UnknownSection(section.chars().take(64).collect()));
+        return Err(SettingsError::UnknownSection(
+            section.chars().take(64).collect(),
+        ));
     }
     if !document.is_object() {
         return Err(SettingsError::NotAnObject);
@@ -133,7 +142,11 @@ pub async fn put_section(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let event = Event::TenantChanged { tenant_id: tenant.id, slug: tenant.slug.to_string(), change: Change::Settings };
+    let event = Event::TenantChanged {
+        tenant_id: tenant.id,
+        slug: tenant.slug.to_string(),
+        change: Change::Settings,
+    };
     if let Err(e) = bus.publish(&event).await {
         tracing::warn!(error = %e, tenant = %tenant.slug, "settings committed but not announced");
     }
@@ -149,12 +162,22 @@ mod tests {
         let mut configured = Map::new();
         configured.insert("oidc".into(), json!({ "access_token_ttl_secs": 600 }));
         let platform = EffectiveSettings::platform(&configured);
-        assert_eq!(platform.get("oidc", "access_token_ttl_secs"), Some(&json!(600)));
+        assert_eq!(
+            platform.get("oidc", "access_token_ttl_secs"),
+            Some(&json!(600))
+        );
         assert_eq!(platform.get("oidc", "id_token_ttl_secs"), Some(&json!(300)));
 
-        let tenant = platform.with_overrides(&[("branding".into(), json!({ "company_name": "Acme" }))]);
+        let tenant =
+            platform.with_overrides(&[("branding".into(), json!({ "company_name": "Acme" }))]);
         assert_eq!(tenant.get("branding", "company_name"), Some(&json!("Acme")));
-        assert_eq!(tenant.get("oidc", "access_token_ttl_secs"), Some(&json!(600)));
-        assert_eq!(platform.get("branding", "company_name"), Some(&json!("Gatehouse")));
+        assert_eq!(
+            tenant.get("oidc", "access_token_ttl_secs"),
+            Some(&json!(600))
+        );
+        assert_eq!(
+            platform.get("branding", "company_name"),
+            Some(&json!("Gatehouse"))
+        );
     }
 }

@@ -59,7 +59,9 @@ pub enum TenantError {
     Duplicate,
     #[error("no such tenant")]
     NotFound,
-    #[error("tenant {0} is reserved: it cannot be created, renamed, deleted or have its status changed")]
+    #[error(
+        "tenant {0} is reserved: it cannot be created, renamed, deleted or have its status changed"
+    )]
     Reserved(String),
     #[error(transparent)]
     Db(#[from] DbError),
@@ -106,7 +108,11 @@ impl Tenants {
         Self { db, bus }
     }
 
-    pub async fn create(&self, slug: &str, display_name: &str) -> Result<TenantRecord, TenantError> {
+    pub async fn create(
+        &self,
+        slug: &str,
+        display_name: &str,
+    ) -> Result<TenantRecord, TenantError> {
         let slug = Slug::parse_new(slug)?;
         let display_name = display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > 200 {
@@ -124,7 +130,9 @@ impl Tenants {
         .await;
         let tenant = match row {
             Ok(row) => from_row(row)?,
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(TenantError::Duplicate),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(TenantError::Duplicate)
+            }
             Err(e) => return Err(e.into()),
         };
         self.announce(&tenant, Change::Created).await;
@@ -146,7 +154,11 @@ impl Tenants {
     }
 
     /// Keyset pagination by slug: the page after `after`, at most `limit`.
-    pub async fn list(&self, after: Option<&str>, limit: i64) -> Result<Vec<TenantRecord>, TenantError> {
+    pub async fn list(
+        &self,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<TenantRecord>, TenantError> {
         let rows = sqlx::query_as!(
             Row,
             "select id, slug, display_name, status, builtin, created_at, updated_at
@@ -159,7 +171,11 @@ impl Tenants {
         rows.into_iter().map(from_row).collect()
     }
 
-    pub async fn set_status(&self, slug: &str, status: TenantStatus) -> Result<TenantRecord, TenantError> {
+    pub async fn set_status(
+        &self,
+        slug: &str,
+        status: TenantStatus,
+    ) -> Result<TenantRecord, TenantError> {
         let current = self.get(slug).await?;
         if current.builtin {
             return Err(TenantError::Reserved(current.slug.to_string()));
@@ -173,7 +189,10 @@ impl Tenants {
         )
         .fetch_optional(self.db.registry())
         .await?;
-        let tenant = row.map(from_row).transpose()?.ok_or(TenantError::NotFound)?;
+        let tenant = row
+            .map(from_row)
+            .transpose()?
+            .ok_or(TenantError::NotFound)?;
         self.announce(&tenant, Change::Status).await;
         Ok(tenant)
     }
@@ -187,10 +206,13 @@ impl Tenants {
         if current.builtin {
             return Err(TenantError::Reserved(current.slug.to_string()));
         }
-        let deleted = sqlx::query!("delete from tenants where id = $1 and not builtin", current.id.as_uuid())
-            .execute(self.db.registry())
-            .await?
-            .rows_affected();
+        let deleted = sqlx::query!(
+            "delete from tenants where id = $1 and not builtin",
+            current.id.as_uuid()
+        )
+        .execute(self.db.registry())
+        .await?
+        .rows_affected();
         if deleted == 0 {
             return Err(TenantError::NotFound);
         }
@@ -201,7 +223,11 @@ impl Tenants {
     /// Publishes after commit. A failed publish loses nothing durable: the
     /// change is committed, and other nodes' caches expire on their own TTL.
     async fn announce(&self, tenant: &TenantRecord, change: Change) {
-        let event = Event::TenantChanged { tenant_id: tenant.id, slug: tenant.slug.to_string(), change };
+        let event = Event::TenantChanged {
+            tenant_id: tenant.id,
+            slug: tenant.slug.to_string(),
+            change,
+        };
         if let Err(e) = self.bus.publish(&event).await {
             tracing::warn!(error = %e, tenant = %tenant.slug, "change committed but not announced; other nodes catch up when their cache entry expires");
         }

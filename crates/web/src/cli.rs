@@ -18,7 +18,11 @@ use crate::server::{event_bus, serve};
 use crate::state::AppState;
 
 #[derive(Debug, Parser)]
-#[command(name = "gatehouse", version, about = "Gatehouse: a multi-tenant OpenID Connect provider")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: a multi-tenant OpenID Connect provider"
+)]
 pub struct Cli {
     /// Settings file (default: $GATEHOUSE_CONFIG, else config/gatehouse.toml).
     #[arg(long, global = true, value_name = "PATH")]
@@ -100,7 +104,10 @@ struct Failure {
 
 impl Failure {
     fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -132,7 +139,10 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(json, Failure::new("invalid_configuration", e.to_string())),
     };
     crate::telemetry::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return fail(json, Failure::new("error", e.to_string())),
     };
@@ -180,8 +190,16 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
                     "migrated: {} migration(s) applied; server role {:?}{}; _platforms tenant {}",
                     report.applied.len(),
                     report.server_role,
-                    if report.server_role_created { " created" } else { " up to date" },
-                    if report.platforms_tenant_created { "created" } else { "present" },
+                    if report.server_role_created {
+                        " created"
+                    } else {
+                        " up to date"
+                    },
+                    if report.platforms_tenant_created {
+                        "created"
+                    } else {
+                        "present"
+                    },
                 );
             }
             Ok(())
@@ -192,7 +210,8 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
 }
 
 async fn tenants(config: &Config) -> Result<Tenants, Failure> {
-    let db = Db::connect_lazy(&config.database_url, 2).map_err(|e| Failure::new("database_error", e.to_string()))?;
+    let db = Db::connect_lazy(&config.database_url, 2)
+        .map_err(|e| Failure::new("database_error", e.to_string()))?;
     let bus = event_bus(config)?;
     Ok(Tenants::new(db, bus))
 }
@@ -201,7 +220,13 @@ fn print_tenant(t: &TenantRecord, json: bool, verb: &str) {
     if json {
         println!("{}", json!(t));
     } else {
-        println!("{verb} tenant {} ({}) id={} status={}", t.slug, t.display_name, t.id, t.status.as_str());
+        println!(
+            "{verb} tenant {} ({}) id={} status={}",
+            t.slug,
+            t.display_name,
+            t.id,
+            t.status.as_str()
+        );
     }
 }
 
@@ -214,7 +239,10 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
         }
         TenantCommand::List { after, limit, out } => {
             if !(1..=1000).contains(&limit) {
-                return Err(Failure::new("invalid_limit", "--limit must be between 1 and 1000"));
+                return Err(Failure::new(
+                    "invalid_limit",
+                    "--limit must be between 1 and 1000",
+                ));
             }
             let list = tenants.list(after.as_deref(), limit).await?;
             if out.json {
@@ -222,7 +250,12 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
             } else {
                 println!("{:<40} {:<10} {}", "SLUG", "STATUS", "NAME");
                 for t in &list {
-                    println!("{:<40} {:<10} {}", t.slug.as_str(), t.status.as_str(), t.display_name);
+                    println!(
+                        "{:<40} {:<10} {}",
+                        t.slug.as_str(),
+                        t.status.as_str(),
+                        t.display_name
+                    );
                 }
             }
         }
@@ -262,15 +295,27 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
         Err(TenantError::Duplicate) => tenants.get(DEMO_SLUG).await?,
         Err(e) => return Err(e.into()),
     };
-    let db = Db::connect_lazy(&config.database_url, 2).map_err(|e| Failure::new("database_error", e.to_string()))?;
+    let db = Db::connect_lazy(&config.database_url, 2)
+        .map_err(|e| Failure::new("database_error", e.to_string()))?;
     let password: String = random_token().chars().take(20).collect();
     let hasher = PasswordHasher::new(1).map_err(|e| Failure::new("error", e.to_string()))?;
-    let hash = hasher.hash(password.clone()).await.map_err(|e| Failure::new("error", e.to_string()))?;
+    let hash = hasher
+        .hash(password.clone())
+        .await
+        .map_err(|e| Failure::new("error", e.to_string()))?;
     let store = |e: gatehouse_oidc::StoreError| Failure::new("database_error", e.to_string());
 
-    let mut tx = db.tenant_tx(tenant.id).await.map_err(|e| Failure::new("database_error", e.to_string()))?;
-    match users::find_by_username(&mut tx, DEMO_USER).await.map_err(store)? {
-        Some(u) => users::set_password_hash(&mut tx, u.id, &hash).await.map_err(store)?,
+    let mut tx = db
+        .tenant_tx(tenant.id)
+        .await
+        .map_err(|e| Failure::new("database_error", e.to_string()))?;
+    match users::find_by_username(&mut tx, DEMO_USER)
+        .await
+        .map_err(store)?
+    {
+        Some(u) => users::set_password_hash(&mut tx, u.id, &hash)
+            .await
+            .map_err(store)?,
         None => {
             let new = users::NewUser {
                 username: DEMO_USER.into(),
@@ -281,9 +326,14 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
             users::create(&mut tx, new).await.map_err(store)?;
         }
     }
-    let (client_id, secret) = match clients::find_by_name(&mut tx, DEMO_CLIENT).await.map_err(store)? {
+    let (client_id, secret) = match clients::find_by_name(&mut tx, DEMO_CLIENT)
+        .await
+        .map_err(store)?
+    {
         Some(c) => {
-            let secret = clients::rotate_secret(&mut tx, &c.client_id).await.map_err(store)?;
+            let secret = clients::rotate_secret(&mut tx, &c.client_id)
+                .await
+                .map_err(store)?;
             (c.client_id, secret)
         }
         None => {
@@ -299,9 +349,16 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
             (c.client_id, secret.unwrap_or_default())
         }
     };
-    tx.commit().await.map_err(|e| Failure::new("database_error", e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| Failure::new("database_error", e.to_string()))?;
 
-    let state = AppState::new(config.clone(), db, gatehouse_core::events::EventBus::local()).map_err(|e| Failure::new("invalid_configuration", e))?;
+    let state = AppState::new(
+        config.clone(),
+        db,
+        gatehouse_core::events::EventBus::local(),
+    )
+    .map_err(|e| Failure::new("invalid_configuration", e))?;
     let provider = state
         .tenancy
         .pool

@@ -23,20 +23,36 @@ pub struct HttpError {
 impl HttpError {
     /// The one "not found" answer: unknown tenant and unknown path alike,
     /// so a miss never tells which it was.
-    pub const NOT_FOUND: Self = Self { status: StatusCode::NOT_FOUND, code: "not_found", description: "Not found" };
-    pub const INVALID_SLUG: Self =
-        Self { status: StatusCode::BAD_REQUEST, code: "invalid_request", description: "Invalid tenant slug" };
-    pub const INVALID_HOST: Self =
-        Self { status: StatusCode::BAD_REQUEST, code: "invalid_request", description: "Invalid Host header" };
+    pub const NOT_FOUND: Self = Self {
+        status: StatusCode::NOT_FOUND,
+        code: "not_found",
+        description: "Not found",
+    };
+    pub const INVALID_SLUG: Self = Self {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_request",
+        description: "Invalid tenant slug",
+    };
+    pub const INVALID_HOST: Self = Self {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_request",
+        description: "Invalid Host header",
+    };
     pub const UNRESOLVED: Self = Self {
         status: StatusCode::BAD_REQUEST,
         code: "invalid_request",
         description: "The request does not name a tenant",
     };
-    pub const SUSPENDED: Self =
-        Self { status: StatusCode::FORBIDDEN, code: "tenant_unavailable", description: "This tenant is suspended" };
-    pub const INACTIVE: Self =
-        Self { status: StatusCode::FORBIDDEN, code: "tenant_unavailable", description: "This tenant is inactive" };
+    pub const SUSPENDED: Self = Self {
+        status: StatusCode::FORBIDDEN,
+        code: "tenant_unavailable",
+        description: "This tenant is suspended",
+    };
+    pub const INACTIVE: Self = Self {
+        status: StatusCode::FORBIDDEN,
+        code: "tenant_unavailable",
+        description: "This tenant is inactive",
+    };
     pub const UNAVAILABLE: Self = Self {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: "temporarily_unavailable",
@@ -46,11 +62,19 @@ impl HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&Body { error: self.code, error_description: self.description })
-            .unwrap_or_default();
+        let body = serde_json::to_vec(&Body {
+            error: self.code,
+            error_description: self.description,
+        })
+        .unwrap_or_default();
         let mut response = (self.status, body).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }
 }

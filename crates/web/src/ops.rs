@@ -40,7 +40,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     let ready = postgres == "ok" && matches!(redis, "ok" | "not_configured");
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "checks": { "postgres": postgres, "redis": redis },
@@ -55,7 +59,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         text,
     )
         .into_response()

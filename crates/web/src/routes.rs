@@ -37,6 +37,10 @@ struct TenantInfo<'a> {
 /// or an operator needs to confirm which tenant a URL reaches.
 async fn tenant_info(Extension(current): Extension<CurrentTenant>) -> Response {
     let p = &current.provider;
-    Json(TenantInfo { slug: p.tenant.slug.as_str(), display_name: &p.tenant.display_name, issuer: &p.issuer })
-        .into_response()
+    Json(TenantInfo {
+        slug: p.tenant.slug.as_str(),
+        display_name: &p.tenant.display_name,
+        issuer: &p.issuer,
+    })
+    .into_response()
 }

@@ -23,7 +23,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// because it may rewrite the path before routing), then the routes.
 pub fn service(state: AppState) -> axum::Router {
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        let request_id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let request_id = req
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         tracing::info_span!(
             "http.request",
             method = %req.method(),
@@ -32,7 +36,8 @@ pub fn service(state: AppState) -> axum::Router {
             tenant = tracing::field::Empty,
         )
     });
-    let inner = axum::middleware::from_fn_with_state(state.clone(), resolve_tenant).layer(router(state));
+    let inner =
+        axum::middleware::from_fn_with_state(state.clone(), resolve_tenant).layer(router(state));
     // An outer router with only a fallback: its layers see every request
     // before the tenant middleware, and it maps bodies back to axum's.
     axum::Router::new()
@@ -96,7 +101,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     // One plain line on stdout, for scripts and tests that start a node on port 0.
     println!("gatehouse listening on http://{addr}");
-    axum::serve(listener, service(state)).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, service(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 

@@ -26,7 +26,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -51,7 +53,12 @@ impl AppState {
         Self::with_clock(config, db, bus, Arc::new(SystemClock))
     }
 
-    pub fn with_clock(config: Config, db: Db, bus: EventBus, clock: Arc<dyn Clock>) -> Result<Self, String> {
+    pub fn with_clock(
+        config: Config,
+        db: Db,
+        bus: EventBus,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, String> {
         let resolver_config = resolver_config(&config)?;
         let subdomain_base = resolver_config
             .base_domain
@@ -66,7 +73,10 @@ impl AppState {
         let factory = ProviderFactory::new(
             db.clone(),
             EffectiveSettings::platform(&config.settings),
-            IssuerPolicy { public_url: config.public_url.clone(), subdomain_base },
+            IssuerPolicy {
+                public_url: config.public_url.clone(),
+                subdomain_base,
+            },
         );
         let pool_config = PoolConfig {
             max_size: config.pool_max_size,
@@ -85,6 +95,12 @@ impl AppState {
             clock,
             pool_metrics,
         );
-        Ok(Self { config: Arc::new(config), db, bus, tenancy, metrics: Arc::new(metrics) })
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            bus,
+            tenancy,
+            metrics: Arc::new(metrics),
+        })
     }
 }

@@ -29,7 +29,11 @@ fn is_ops_path(path: &str) -> bool {
     path == OPS_PREFIX || path.starts_with("/_ops/")
 }
 
-pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_tenant(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     if is_ops_path(&path) {
         return next.run(req).await;
@@ -39,8 +43,16 @@ pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, nex
         .headers()
         .get(header::HOST)
         .map(|v| v.as_bytes().to_vec())
-        .or_else(|| req.uri().authority().map(|a| a.as_str().as_bytes().to_vec()));
-    let resolved = state.tenancy.resolver.resolve(host.as_deref(), &path, req.headers()).await;
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(|a| a.as_str().as_bytes().to_vec())
+        });
+    let resolved = state
+        .tenancy
+        .resolver
+        .resolve(host.as_deref(), &path, req.headers())
+        .await;
     match resolved {
         Ok(Resolved::Ops { strip_prefix }) => {
             let rest = strip(&path, strip_prefix);
@@ -53,7 +65,11 @@ pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, nex
             }
             next.run(req).await
         }
-        Ok(Resolved::Tenant { tenant, strip_prefix, .. }) => {
+        Ok(Resolved::Tenant {
+            tenant,
+            strip_prefix,
+            ..
+        }) => {
             tracing::Span::current().record("tenant", tenant.slug.as_str());
             let provider = match state.tenancy.pool.get(tenant).await {
                 Ok(p) => p,

@@ -1,0 +1,7 @@
+//! Integration tests of gatehouse-oidc's stores against the real Postgres,
+//! as the server's confined role. One test binary for the crate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod clients;
+mod users;
