@@ -248,7 +248,7 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
             if out.json {
                 println!("{}", json!(list));
             } else {
-                println!("{:<40} {:<10} {}", "SLUG", "STATUS", "NAME");
+                println!("{:<40} {:<10} NAME", "SLUG", "STATUS");
                 for t in &list {
                     println!(
                         "{:<40} {:<10} {}",

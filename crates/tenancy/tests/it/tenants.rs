@@ -6,8 +6,10 @@ use gatehouse_core::testing::{test_db, unique_slug};
 use gatehouse_core::{SlugError, TenantId};
 use gatehouse_tenancy::{TenantError, TenantStatus, Tenants};
 
-async fn count_tenants(db: &gatehouse_core::Db) -> i64 {
-    sqlx::query_scalar("select count(*) from tenants")
+/// Tenants with one of these slugs (other tests create tenants concurrently).
+async fn count_tenants(db: &gatehouse_core::Db, slugs: &[String]) -> i64 {
+    sqlx::query_scalar("select count(*) from tenants where slug = any($1)")
+        .bind(slugs)
         .fetch_one(db.registry())
         .await
         .unwrap()
@@ -19,7 +21,6 @@ async fn bad_slugs_reserved_names_and_duplicates_are_refused_and_change_nothing(
     let tenants = Tenants::new(db.clone(), EventBus::local());
     let slug = unique_slug("dup");
     tenants.create(&slug, "First").await.unwrap();
-    let before = count_tenants(&db).await;
 
     let cases: Vec<(String, &str)> = vec![
         ("Acme".into(), "invalid"),
@@ -32,6 +33,8 @@ async fn bad_slugs_reserved_names_and_duplicates_are_refused_and_change_nothing(
         ("_mine".into(), "underscore"),
         (slug.clone(), "duplicate"),
     ];
+    let attempted: Vec<String> = cases.iter().map(|(s, _)| s.clone()).collect();
+    let before = count_tenants(&db, &attempted).await;
     for (bad, why) in cases {
         let err = tenants.create(&bad, "Name").await.unwrap_err();
         let matched = match why {
@@ -46,7 +49,7 @@ async fn bad_slugs_reserved_names_and_duplicates_are_refused_and_change_nothing(
         tenants.create(&unique_slug("n"), "  ").await,
         Err(TenantError::DisplayName)
     ));
-    assert_eq!(count_tenants(&db).await, before);
+    assert_eq!(count_tenants(&db, &attempted).await, before);
 }
 
 #[tokio::test]

@@ -1,0 +1,190 @@
+//! The command line: the tenant lifecycle with --json, and bad input that
+//! gets a clear message, a non-zero exit, and changes nothing.
+
+use gatehouse_core::testing::{test_db, unique_redis_prefix, unique_slug};
+use serde_json::Value;
+
+use crate::support::cli;
+
+/// Tenants with these slugs (other tests create tenants concurrently, so
+/// only the slugs a test touches are counted).
+async fn tenant_count(slugs: &[&str]) -> i64 {
+    let db = test_db().await;
+    let slugs: Vec<String> = slugs.iter().map(|s| s.to_string()).collect();
+    sqlx::query_scalar("select count(*) from tenants where slug = any($1)")
+        .bind(&slugs)
+        .fetch_one(db.registry())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_tenant_goes_through_its_lifecycle_with_json_output() {
+    let p = unique_redis_prefix();
+    let slug = unique_slug("cli");
+    let out = cli(
+        &p,
+        &[
+            "tenant", "create", "--slug", &slug, "--name", "CLI Corp", "--json",
+        ],
+    )
+    .await;
+    assert!(out.ok, "{}", out.stderr);
+    let created = out.json();
+    assert_eq!(
+        (created["slug"].as_str(), created["status"].as_str()),
+        (Some(slug.as_str()), Some("active"))
+    );
+    assert_eq!(created["display_name"], "CLI Corp");
+
+    let listed = cli(
+        &p,
+        &[
+            "tenant",
+            "list",
+            "--json",
+            "--limit",
+            "1000",
+            "--after",
+            &slug[..slug.len() - 1],
+        ],
+    )
+    .await
+    .json();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["slug"] == slug.as_str()));
+
+    let suspended = cli(&p, &["tenant", "suspend", &slug, "--json"])
+        .await
+        .json();
+    assert_eq!(suspended["status"], "suspended");
+    let active = cli(&p, &["tenant", "activate", &slug, "--json"])
+        .await
+        .json();
+    assert_eq!(active["status"], "active");
+
+    let refused = cli(&p, &["tenant", "delete", &slug]).await;
+    assert!(!refused.ok);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    let still_there = cli(&p, &["tenant", "suspend", &slug, "--json"]).await;
+    assert!(still_there.ok);
+
+    let deleted = cli(&p, &["tenant", "delete", &slug, "--yes", "--json"]).await;
+    assert!(deleted.ok, "{}", deleted.stderr);
+    let gone = cli(&p, &["tenant", "activate", &slug, "--json"]).await;
+    assert!(!gone.ok);
+    assert_eq!(gone.json()["error"], "unknown_tenant");
+}
+
+#[tokio::test]
+async fn bad_input_exits_non_zero_with_a_clear_message_and_changes_nothing() {
+    let p = unique_redis_prefix();
+    let existing = unique_slug("cli-dup");
+    assert!(
+        cli(
+            &p,
+            &["tenant", "create", "--slug", &existing, "--name", "Dup"]
+        )
+        .await
+        .ok
+    );
+    let unknown = unique_slug("cli-ghost");
+    let watched = [
+        existing.as_str(),
+        unknown.as_str(),
+        "default",
+        "_platforms",
+        "_mine",
+    ];
+    assert_eq!(tenant_count(&watched).await, 3);
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["tenant", "create", "--slug", "Not Valid", "--name", "x"],
+            "invalid_slug",
+            "must match",
+        ),
+        (
+            vec!["tenant", "create", "--slug", "default", "--name", "x"],
+            "invalid_slug",
+            "reserved",
+        ),
+        (
+            vec!["tenant", "create", "--slug", "_platforms", "--name", "x"],
+            "invalid_slug",
+            "reserved",
+        ),
+        (
+            vec!["tenant", "create", "--slug", "_mine", "--name", "x"],
+            "invalid_slug",
+            "'_'",
+        ),
+        (
+            vec!["tenant", "create", "--slug", &existing, "--name", "x"],
+            "duplicate_slug",
+            "already exists",
+        ),
+        (
+            vec!["tenant", "create", "--slug", &unknown, "--name", " "],
+            "invalid_name",
+            "display name",
+        ),
+        (
+            vec!["tenant", "suspend", &unknown],
+            "unknown_tenant",
+            "no such tenant",
+        ),
+        (
+            vec!["tenant", "delete", &unknown, "--yes"],
+            "unknown_tenant",
+            "no such tenant",
+        ),
+        (
+            vec!["tenant", "delete", "_platforms", "--yes"],
+            "reserved_tenant",
+            "reserved",
+        ),
+        (
+            vec!["tenant", "delete", "default", "--yes"],
+            "reserved_tenant",
+            "reserved",
+        ),
+        (
+            vec!["tenant", "suspend", "_platforms"],
+            "reserved_tenant",
+            "reserved",
+        ),
+        (
+            vec!["tenant", "list", "--limit", "0"],
+            "invalid_limit",
+            "--limit",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let mut with_json = args.clone();
+        with_json.push("--json");
+        let out = cli(&p, &with_json).await;
+        assert!(!out.ok, "{args:?} succeeded");
+        assert!(out.stderr.contains(message), "{args:?}: {}", out.stderr);
+        let body: Value = out.json();
+        assert_eq!(body["error"], code, "{args:?}");
+    }
+    assert_eq!(tenant_count(&watched).await, 3);
+    // Unknown commands and missing arguments are usage errors.
+    assert!(!cli(&p, &["tenant", "create", "--slug", "x"]).await.ok);
+    assert!(!cli(&p, &["frobnicate"]).await.ok);
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    let p = unique_redis_prefix();
+    for _ in 0..2 {
+        let out = cli(&p, &["migrate", "--json"]).await;
+        assert!(out.ok, "{}", out.stderr);
+        let report = out.json();
+        assert_eq!(report["applied"], serde_json::json!([]));
+        assert_eq!(report["server_role_created"], false);
+    }
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the gatehouse binary and its HTTP application,
+//! against the real Postgres and Redis, as the server's confined role. One
+//! test binary for the crate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod http;
+mod nodes;
+mod support;

@@ -1,0 +1,132 @@
+//! Whole server processes: two nodes sharing Postgres and Redis follow a
+//! suspension made with the CLI within a second, and the server refuses to
+//! start when isolation or production settings are unsafe.
+
+use std::time::{Duration, Instant};
+
+use gatehouse_core::testing::{test_env, unique_redis_prefix, unique_slug};
+
+use crate::support::{cli, gatehouse, Node};
+
+/// Polls both nodes until each answers `want` for `path`; returns how long it took.
+async fn until_both(nodes: &[&Node], client: &reqwest::Client, path: &str, want: u16) -> Duration {
+    let start = Instant::now();
+    loop {
+        let mut all = true;
+        for n in nodes {
+            all &= n.status(client, path).await == want;
+        }
+        if all {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nodes never answered {want} for {path}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn suspending_with_the_cli_makes_both_nodes_answer_403_within_a_second() {
+    let prefix = unique_redis_prefix();
+    let slug = unique_slug("nodes");
+    assert!(
+        cli(
+            &prefix,
+            &["tenant", "create", "--slug", &slug, "--name", "Nodes"]
+        )
+        .await
+        .ok
+    );
+    let a = Node::start(gatehouse(&prefix)).await;
+    let b = Node::start(gatehouse(&prefix)).await;
+    let client = reqwest::Client::new();
+    let path = format!("/t/{slug}/tenant");
+    // Warm both nodes: the tenant is cached and pooled on each.
+    until_both(&[&a, &b], &client, &path, 200).await;
+    assert_eq!(a.status(&client, &path).await, 200);
+
+    let started = Instant::now();
+    let out = cli(&prefix, &["tenant", "suspend", &slug]).await;
+    assert!(out.ok, "{}", out.stderr);
+    until_both(&[&a, &b], &client, &path, 403).await;
+    let suspended_after = started.elapsed();
+
+    let started = Instant::now();
+    assert!(cli(&prefix, &["tenant", "activate", &slug]).await.ok);
+    until_both(&[&a, &b], &client, &path, 200).await;
+    let activated_after = started.elapsed();
+
+    eprintln!("both nodes answered 403 {suspended_after:?} and 200 again {activated_after:?} after the CLI started");
+    // The window includes starting the CLI process itself.
+    assert!(
+        suspended_after < Duration::from_secs(1),
+        "suspension took {suspended_after:?}"
+    );
+    assert!(
+        activated_after < Duration::from_secs(1),
+        "activation took {activated_after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_node_without_redis_runs_alone_on_an_in_process_bus() {
+    let mut cmd = gatehouse(&unique_redis_prefix());
+    cmd.env("GATEHOUSE_REDIS_URL", "");
+    let node = Node::start(cmd).await;
+    let body: serde_json::Value = reqwest::get(format!("{}/_ops/readyz", node.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["checks"]["redis"], "not_configured");
+    assert_eq!(body["status"], "ready");
+}
+
+async fn refuses(cmd: &mut tokio::process::Command) -> String {
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.arg("serve").output())
+        .await
+        .expect("the server should have refused to start")
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_start_as_a_role_that_bypasses_row_level_security() {
+    let mut cmd = gatehouse(&unique_redis_prefix());
+    cmd.env("GATEHOUSE_DATABASE_URL", test_env().admin_url);
+    let stderr = refuses(&mut cmd).await;
+    assert!(stderr.contains("row-level security"), "{stderr}");
+}
+
+#[tokio::test]
+async fn production_refuses_a_missing_or_weak_master_key_and_a_plain_http_public_url() {
+    let mut cmd = gatehouse(&unique_redis_prefix());
+    cmd.env("GATEHOUSE_ENVIRONMENT", "production");
+    let stderr = refuses(&mut cmd).await;
+    assert!(
+        stderr.contains("GATEHOUSE_MASTER_KEY") && stderr.contains("https"),
+        "{stderr}"
+    );
+
+    let mut cmd = gatehouse(&unique_redis_prefix());
+    cmd.env("GATEHOUSE_ENVIRONMENT", "production")
+        .env("GATEHOUSE_PUBLIC_URL", "https://id.example.com")
+        .env(
+            "GATEHOUSE_MASTER_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        );
+    let stderr = refuses(&mut cmd).await;
+    assert!(stderr.contains("weak"), "{stderr}");
+}
+
+#[tokio::test]
+async fn an_invalid_setting_is_refused_with_its_name() {
+    let mut cmd = gatehouse(&unique_redis_prefix());
+    cmd.env("GATEHOUSE_TENANT_RESOLUTION", "path,cookie");
+    let stderr = refuses(&mut cmd).await;
+    assert!(stderr.contains("GATEHOUSE_TENANT_RESOLUTION"), "{stderr}");
+}
