@@ -41,6 +41,11 @@ pub struct Config {
     /// Base64 of 32 random bytes. Required in production.
     pub master_key: String,
     pub master_key_id: String,
+    /// Earlier master keys still needed to open values sealed under them:
+    /// `id:base64,id:base64`. Keep each until everything it sealed was resealed.
+    pub master_keys_previous: String,
+    /// Scheduled signing-key rotation period, in days (0 disables it).
+    pub key_rotation_days: u64,
     /// Tenant resolution strategies in order: custom_domain, subdomain, path, header.
     #[serde(deserialize_with = "list_or_csv")]
     pub tenant_resolution: Vec<String>,
@@ -89,6 +94,8 @@ impl Default for Config {
             redis_prefix: "gatehouse".into(),
             master_key: String::new(),
             master_key_id: "primary".into(),
+            master_keys_previous: String::new(),
+            key_rotation_days: 90,
             tenant_resolution: vec![
                 "custom_domain".into(),
                 "subdomain".into(),
@@ -102,7 +109,7 @@ impl Default for Config {
             pool_housekeeping_secs: 60,
             tenant_cache_ttl_secs: 30,
             tenant_cache_max_entries: 10_000,
-            log: "info".into(),
+            log: "info,sqlx=warn".into(),
             log_format: String::new(),
             settings: serde_json::Map::new(),
         }
@@ -151,6 +158,11 @@ impl Config {
 
     /// Checks that hold in every environment.
     fn check(&self) -> Result<(), ConfigError> {
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database_max_connections must be at least 1".into(),
+            ));
+        }
         if self.pool_max_size == 0 {
             return Err(ConfigError::Invalid(
                 "pool_max_size must be at least 1".into(),
@@ -179,20 +191,58 @@ impl Config {
     /// saying what to fix.
     pub fn check_serve(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
-        if self.environment == Environment::Production {
-            if let Err(e) = MasterKey::parse(&self.master_key_id, &self.master_key) {
-                problems.push(format!("GATEHOUSE_MASTER_KEY: {e}"));
-            }
-            if !self.public_url.starts_with("https://") {
-                problems
-                    .push("GATEHOUSE_PUBLIC_URL must be an https:// URL in production".to_owned());
-            }
+        // Tenants' signing keys are sealed under the master key, so every
+        // environment needs one (scripts/up makes a development key).
+        if let Err(e) = MasterKey::parse(&self.master_key_id, &self.master_key) {
+            problems.push(format!("GATEHOUSE_MASTER_KEY: {e}"));
+        }
+        if let Err(e) = self.keyring() {
+            problems.push(e.to_string());
+        }
+        if self.environment == Environment::Production && !self.public_url.starts_with("https://") {
+            problems.push("GATEHOUSE_PUBLIC_URL must be an https:// URL in production".to_owned());
         }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigError::Invalid(problems.join("; ")))
         }
+    }
+
+    /// The keyring of master keys: the current one (if set) and the
+    /// previous ones. Errors name the variable to fix.
+    pub fn keyring(&self) -> Result<crate::secretbox::Keyring, ConfigError> {
+        let current = if self.master_key.trim().is_empty() {
+            None
+        } else {
+            Some(
+                MasterKey::parse(&self.master_key_id, &self.master_key)
+                    .map_err(|e| ConfigError::Invalid(format!("GATEHOUSE_MASTER_KEY: {e}")))?,
+            )
+        };
+        let mut previous = Vec::new();
+        for entry in self
+            .master_keys_previous
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let (id, key) = entry.split_once(':').ok_or_else(|| {
+                ConfigError::Invalid(
+                    "GATEHOUSE_MASTER_KEYS_PREVIOUS: expected id:base64,id:base64".into(),
+                )
+            })?;
+            previous.push(MasterKey::parse(id, key).map_err(|e| {
+                ConfigError::Invalid(format!("GATEHOUSE_MASTER_KEYS_PREVIOUS ({id}): {e}"))
+            })?);
+        }
+        Ok(crate::secretbox::Keyring::new(current, previous))
+    }
+
+    /// The scheduled signing-key rotation period; None when disabled.
+    pub fn key_rotation_period(&self) -> Option<Duration> {
+        (self.key_rotation_days > 0)
+            .then(|| Duration::from_secs(self.key_rotation_days.saturating_mul(86_400)))
     }
 
     pub fn pool_idle_ttl(&self) -> Duration {
@@ -312,6 +362,16 @@ mod tests {
         assert!(err.contains("GATEHOUSE_MASTER_KEY"), "{err}");
         assert!(err.contains("https"), "{err}");
         let dev = Config::default();
+        assert!(dev
+            .check_serve()
+            .unwrap_err()
+            .to_string()
+            .contains("GATEHOUSE_MASTER_KEY"));
+        let key = base64::engine::general_purpose::STANDARD.encode((0u8..32).collect::<Vec<_>>());
+        let dev = Config {
+            master_key: key,
+            ..Config::default()
+        };
         assert!(dev.check_serve().is_ok());
     }
 

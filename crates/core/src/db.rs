@@ -198,15 +198,6 @@ async fn migrate_locked(
     role: &str,
     password: Option<&str>,
 ) -> Result<MigrateReport, DbError> {
-    let before: Vec<i64> = applied_versions(conn).await.unwrap_or_default();
-    MIGRATOR.run(&mut *conn).await?;
-    let after = applied_versions(conn).await?;
-    let mut report = MigrateReport {
-        applied: after.into_iter().filter(|v| !before.contains(v)).collect(),
-        server_role: role.to_owned(),
-        ..MigrateReport::default()
-    };
-
     let owner: String = sqlx::query_scalar("select current_user::text")
         .fetch_one(&mut *conn)
         .await?;
@@ -217,6 +208,15 @@ async fn migrate_locked(
                 .into(),
         ));
     }
+    let before: Vec<i64> = applied_versions(conn).await.unwrap_or_default();
+    MIGRATOR.run(&mut *conn).await?;
+    let after = applied_versions(conn).await?;
+    let mut report = MigrateReport {
+        applied: after.into_iter().filter(|v| !before.contains(v)).collect(),
+        server_role: role.to_owned(),
+        ..MigrateReport::default()
+    };
+
     let exists: bool =
         sqlx::query_scalar("select exists(select 1 from pg_roles where rolname = $1)")
             .bind(role)

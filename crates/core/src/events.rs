@@ -161,13 +161,15 @@ impl EventBus {
         let Some(redis) = &self.inner.redis else {
             return;
         };
-        let mut connected_before = false;
+        // Events published while this node could not subscribe are lost to
+        // it, whether it had been connected before or never was.
+        let mut missed_some = false;
         let mut backoff = Duration::from_millis(100);
         loop {
             match subscribe(&redis.client, &redis.channel).await {
                 Ok(mut pubsub) => {
                     backoff = Duration::from_millis(100);
-                    if connected_before {
+                    if missed_some {
                         tracing::warn!(
                             "event bus subscription restored; evicting every cached tenant"
                         );
@@ -175,7 +177,7 @@ impl EventBus {
                     } else {
                         tracing::info!(channel = %redis.channel, "event bus subscribed");
                     }
-                    connected_before = true;
+                    missed_some = true;
                     let mut messages = pubsub.on_message();
                     while let Some(msg) = messages.next().await {
                         let payload: String = match msg.get_payload() {
@@ -192,6 +194,7 @@ impl EventBus {
                     tracing::warn!("event bus subscription lost; reconnecting");
                 }
                 Err(e) => {
+                    missed_some = true;
                     tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "event bus cannot subscribe");
                 }
             }

@@ -34,6 +34,9 @@ pub fn test_env() -> TestEnv {
     }
 }
 
+/// A fixed master key for tests (base64 of 32 bytes). Never a real key.
+pub const TEST_MASTER_KEY: &str = "dS5fpHsUxLYbbspBdRGXvuHo5RE5RutZ5/0eGqGJZcs=";
+
 static MIGRATED: OnceCell<()> = OnceCell::const_new();
 
 /// Migrates the test database (once per process) and returns a pool

@@ -34,6 +34,67 @@ pub struct NewClient {
     pub first_party: bool,
     /// Plain-http redirect URIs are accepted for any host (development).
     pub allow_http: bool,
+    /// Token endpoint authentication method (OpenID Connect Dynamic Client
+    /// Registration §2): client_secret_basic (default for confidential
+    /// clients), client_secret_post, or none (public clients).
+    pub auth_method: Option<String>,
+    /// Grant types; empty means authorization_code and refresh_token.
+    pub grant_types: Vec<String>,
+}
+
+pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
+
+impl NewClient {
+    /// The authentication method and grant types, checked against each
+    /// other and against the client type.
+    fn checked(&self) -> Result<(&str, Vec<String>), StoreError> {
+        let method = match (&self.auth_method, self.public) {
+            (None, true) => "none",
+            (None, false) => "client_secret_basic",
+            (Some(m), _) if !AUTH_METHODS.contains(&m.as_str()) => {
+                return Err(StoreError::Invalid(format!(
+                    "unsupported auth method {m:?}; use one of {}",
+                    AUTH_METHODS.join(", ")
+                )))
+            }
+            (Some(m), true) if m != "none" => {
+                return Err(StoreError::Invalid(
+                    "a public client authenticates with \"none\"".into(),
+                ))
+            }
+            (Some(m), false) if m == "none" => {
+                return Err(StoreError::Invalid(
+                    "auth method \"none\" is for public clients (--public)".into(),
+                ))
+            }
+            (Some(m), _) => m.as_str(),
+        };
+        let grants = if self.grant_types.is_empty() {
+            vec!["authorization_code".to_owned(), "refresh_token".to_owned()]
+        } else {
+            self.grant_types.clone()
+        };
+        for g in &grants {
+            if !GRANT_TYPES.contains(&g.as_str()) {
+                return Err(StoreError::Invalid(format!(
+                    "unsupported grant type {g:?}; use one of {}",
+                    GRANT_TYPES.join(", ")
+                )));
+            }
+        }
+        if self.public && grants.iter().any(|g| g == "client_credentials") {
+            return Err(StoreError::Invalid(
+                "a public client cannot use client_credentials".into(),
+            ));
+        }
+        if grants.iter().any(|g| g == "authorization_code") && self.redirect_uris.is_empty() {
+            return Err(StoreError::Invalid(
+                "the authorization_code grant needs at least one redirect URI".into(),
+            ));
+        }
+        Ok((method, grants))
+    }
 }
 
 /// A registered redirect URI: absolute, no fragment (RFC 6749 §3.1.2), and
@@ -85,17 +146,13 @@ pub async fn create(
         .iter()
         .map(|u| check_redirect_uri(u, new.allow_http))
         .collect::<Result<Vec<_>, _>>()?;
+    let (auth_method, grant_types) = new.checked()?;
     let secret = (!new.public).then(random_token);
-    let auth_method = if new.public {
-        "none"
-    } else {
-        "client_secret_basic"
-    };
     let client = sqlx::query_as!(
         Client,
         "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
-                              redirect_uris, post_logout_redirect_uris)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                              redirect_uris, post_logout_redirect_uris, grant_types)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          returning client_id, name, public, first_party, auth_method, redirect_uris,
                    post_logout_redirect_uris, grant_types, created_at",
         tx.tenant().as_uuid(),
@@ -108,6 +165,7 @@ pub async fn create(
         auth_method,
         &redirect_uris,
         &post_logout,
+        &grant_types,
     )
     .fetch_one(&mut **tx)
     .await?;

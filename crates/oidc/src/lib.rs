@@ -1,9 +1,13 @@
-//! Gatehouse OpenID Connect and OAuth 2: the protocol crate. So far it holds
-//! the tenant-scoped stores of users and clients; the endpoints (discovery,
-//! authorize, token, userinfo, introspection, revocation, logout) and the key
-//! lifecycle build on them.
+//! Gatehouse OpenID Connect and OAuth 2: the protocol crate. It holds the
+//! tenant-scoped stores of users and clients, the per-tenant signing keys
+//! and their lifecycle, and the protocol provider that the pool keeps per
+//! tenant (keys and JWKS ready in memory).
 
 pub mod clients;
+pub mod jws;
+pub mod keys;
+pub mod provider;
+pub mod rotation;
 pub mod users;
 
 /// Errors of the tenant-scoped stores.

@@ -23,29 +23,46 @@ pub use registry::Registry;
 pub use resolver::{ResolveFailure, Resolved, Resolver};
 pub use tenants::{TenantError, TenantRecord, TenantStatus, Tenants};
 
-/// The per-node tenancy state: caches, pool, resolver.
-#[derive(Clone, Debug)]
-pub struct Tenancy {
+/// The per-node tenancy state: caches, pool, resolver. `P` is what the
+/// pool holds: the base [`Provider`] here, the protocol's provider in the
+/// server.
+#[derive(Debug)]
+pub struct Tenancy<P = Provider> {
     pub tenants: Tenants,
     pub registry: Registry,
     pub resolver: Resolver,
-    pub pool: ProviderPool,
+    pub pool: ProviderPool<P>,
 }
 
-impl Tenancy {
+impl<P> Clone for Tenancy<P> {
+    fn clone(&self) -> Self {
+        Self {
+            tenants: self.tenants.clone(),
+            registry: self.registry.clone(),
+            resolver: self.resolver.clone(),
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+/// The build function of the base provider.
+pub fn base_build(factory: ProviderFactory) -> pool::BuildFn<Provider> {
+    Arc::new(move |tenant| {
+        let factory = factory.clone();
+        Box::pin(async move { factory.build(tenant).await.map_err(|e| e.to_string()) })
+    })
+}
+
+impl<P: Send + Sync + 'static> Tenancy<P> {
     pub fn new(
         tenants: Tenants,
         registry: Registry,
         resolver: Resolver,
-        factory: ProviderFactory,
+        build: pool::BuildFn<P>,
         pool_config: PoolConfig,
         clock: Arc<dyn Clock>,
         metrics: PoolMetrics,
     ) -> Self {
-        let build: pool::BuildFn = Arc::new(move |tenant| {
-            let factory = factory.clone();
-            Box::pin(async move { factory.build(tenant).await.map_err(|e| e.to_string()) })
-        });
         let pool = ProviderPool::new(pool_config, build, clock, metrics);
         Self {
             tenants,

@@ -27,9 +27,12 @@ use prometheus_client::registry::Registry as Metrics;
 use crate::provider::Provider;
 use crate::tenants::TenantRecord;
 
-/// Builds a provider for a tenant (Postgres in production, a counter in tests).
-pub type BuildFn =
-    Arc<dyn Fn(Arc<TenantRecord>) -> BoxFuture<'static, Result<Provider, String>> + Send + Sync>;
+/// Builds a provider for a tenant (Postgres in production, a counter in
+/// tests). The pool is generic over what it holds, so the protocol layer can
+/// pool its own provider (settings plus keys and documents) without this
+/// crate knowing its type.
+pub type BuildFn<P = Provider> =
+    Arc<dyn Fn(Arc<TenantRecord>) -> BoxFuture<'static, Result<P, String>> + Send + Sync>;
 
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
@@ -92,23 +95,40 @@ impl PoolMetrics {
 #[error("building the provider failed: {0}")]
 pub struct PoolError(pub String);
 
-struct Slot {
-    provider: Arc<Provider>,
+struct Slot<P> {
+    provider: Arc<P>,
+    /// `tenants.updated_at` of the record it was built from. Every change
+    /// to a tenant (status, settings, keys) bumps it, so a provider older
+    /// than the registry's record is rebuilt even when the event announcing
+    /// the change was lost: staleness is bounded by the registry's TTL.
+    version: time::OffsetDateTime,
     /// Nanoseconds since the pool's epoch at the last access.
     last_used: AtomicU64,
 }
 
-#[derive(Clone)]
-pub struct ProviderPool {
-    cache: Cache<TenantId, Arc<Slot>>,
-    build: BuildFn,
+pub struct ProviderPool<P = Provider> {
+    cache: Cache<TenantId, Arc<Slot<P>>>,
+    build: BuildFn<P>,
     clock: Arc<dyn Clock>,
     epoch: Instant,
     config: PoolConfig,
     metrics: PoolMetrics,
 }
 
-impl std::fmt::Debug for ProviderPool {
+impl<P> Clone for ProviderPool<P> {
+    fn clone(&self) -> Self {
+        Self {
+            cache: self.cache.clone(),
+            build: self.build.clone(),
+            clock: self.clock.clone(),
+            epoch: self.epoch,
+            config: self.config,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+impl<P> std::fmt::Debug for ProviderPool<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderPool")
             .field("config", &self.config)
@@ -116,10 +136,10 @@ impl std::fmt::Debug for ProviderPool {
     }
 }
 
-impl ProviderPool {
+impl<P: Send + Sync + 'static> ProviderPool<P> {
     pub fn new(
         config: PoolConfig,
-        build: BuildFn,
+        build: BuildFn<P>,
         clock: Arc<dyn Clock>,
         metrics: PoolMetrics,
     ) -> Self {
@@ -154,22 +174,25 @@ impl ProviderPool {
         .unwrap_or(u64::MAX)
     }
 
-    fn is_idle(&self, slot: &Slot, now: u64) -> bool {
+    fn is_idle(&self, slot: &Slot<P>, now: u64) -> bool {
         let idle = now.saturating_sub(slot.last_used.load(Ordering::Relaxed));
         u128::from(idle) > self.config.idle_ttl.as_nanos()
     }
 
     /// The tenant's provider, built on a miss.
-    pub async fn get(&self, tenant: Arc<TenantRecord>) -> Result<Arc<Provider>, PoolError> {
+    pub async fn get(&self, tenant: Arc<TenantRecord>) -> Result<Arc<P>, PoolError> {
         let id = tenant.id;
         let now = self.stamp();
         if let Some(slot) = self.cache.get(&id).await {
-            if !self.is_idle(&slot, now) {
+            if slot.version != tenant.updated_at {
+                self.cache.invalidate(&id).await;
+            } else if !self.is_idle(&slot, now) {
                 slot.last_used.fetch_max(now, Ordering::Relaxed);
                 self.metrics.hits.inc();
                 return Ok(slot.provider.clone());
+            } else {
+                self.expire(id).await;
             }
-            self.expire(id).await;
         }
         self.metrics.misses.inc();
         let build = self.build.clone();
@@ -178,10 +201,12 @@ impl ProviderPool {
             .cache
             .try_get_with(id, async move {
                 builds.inc();
+                let version = tenant.updated_at;
                 let provider = build(tenant).await?;
                 Ok::<_, String>(Arc::new(Slot {
                     provider: Arc::new(provider),
                     last_used: AtomicU64::new(now),
+                    version,
                 }))
             })
             .await

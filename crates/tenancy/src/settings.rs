@@ -141,6 +141,14 @@ pub async fn put_section(
     )
     .execute(&mut *tx)
     .await?;
+    // The registry table is not tenant-scoped; bumping the tenant's version
+    // in the same transaction makes every node's pooled provider stale.
+    sqlx::query!(
+        "update tenants set updated_at = now() where id = $1",
+        tenant.id.as_uuid()
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     let event = Event::TenantChanged {
         tenant_id: tenant.id,

@@ -84,6 +84,28 @@ pub(crate) struct Row {
     pub updated_at: OffsetDateTime,
 }
 
+/// A record from the columns of a `tenants` row selected elsewhere.
+#[allow(clippy::too_many_arguments)]
+pub fn record_from_parts(
+    id: uuid::Uuid,
+    slug: &str,
+    display_name: String,
+    status: &str,
+    builtin: bool,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+) -> Result<TenantRecord, TenantError> {
+    from_row(Row {
+        id,
+        slug: slug.to_owned(),
+        display_name,
+        status: status.to_owned(),
+        builtin,
+        created_at,
+        updated_at,
+    })
+}
+
 pub(crate) fn from_row(row: Row) -> Result<TenantRecord, TenantError> {
     Ok(TenantRecord {
         id: TenantId::from_uuid(row.id),
@@ -176,6 +198,9 @@ impl Tenants {
         slug: &str,
         status: TenantStatus,
     ) -> Result<TenantRecord, TenantError> {
+        if Slug::parse(slug).is_ok_and(|s| s.is_reserved()) {
+            return Err(TenantError::Reserved(slug.to_owned()));
+        }
         let current = self.get(slug).await?;
         if current.builtin {
             return Err(TenantError::Reserved(current.slug.to_string()));
@@ -221,7 +246,9 @@ impl Tenants {
     }
 
     /// Publishes after commit. A failed publish loses nothing durable: the
-    /// change is committed, and other nodes' caches expire on their own TTL.
+    /// change is committed and bumped the tenant's `updated_at`, so other
+    /// nodes pick it up when their registry entry expires (its TTL), and the
+    /// pool rebuilds any provider built from an older version.
     async fn announce(&self, tenant: &TenantRecord, change: Change) {
         let event = Event::TenantChanged {
             tenant_id: tenant.id,

@@ -14,6 +14,7 @@ use gatehouse_oidc::{clients, users};
 use gatehouse_tenancy::{TenantError, TenantRecord, TenantStatus, Tenants};
 use serde_json::json;
 
+use crate::commands::{self, ClientCommand, KeysCommand, UserCommand};
 use crate::server::{event_bus, serve};
 use crate::state::AppState;
 
@@ -42,6 +43,15 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// A tenant's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// A tenant's OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// A tenant's users.
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 #[derive(Debug, Args)]
@@ -97,13 +107,13 @@ enum TenantCommand {
 
 /// A failed command: what to tell the user, and a stable code for `--json`.
 #[derive(Debug)]
-struct Failure {
+pub struct Failure {
     code: &'static str,
     message: String,
 }
 
 impl Failure {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -114,6 +124,7 @@ impl Failure {
 impl From<TenantError> for Failure {
     fn from(e: TenantError) -> Self {
         let code = match &e {
+            TenantError::Slug(gatehouse_core::SlugError::Reserved) => "reserved_tenant",
             TenantError::Slug(_) => "invalid_slug",
             TenantError::DisplayName => "invalid_name",
             TenantError::Duplicate => "duplicate_slug",
@@ -172,6 +183,12 @@ impl Command {
                 | TenantCommand::Activate { out, .. }
                 | TenantCommand::Delete { out, .. } => out.json,
             },
+            Command::Keys(KeysCommand::List(a) | KeysCommand::Rotate(a)) => a.json,
+            Command::Client(ClientCommand::Create(c)) => c.tenant.json,
+            Command::Client(ClientCommand::List(a) | ClientCommand::Delete { tenant: a, .. }) => {
+                a.json
+            }
+            Command::User(UserCommand::Create(u)) => u.tenant.json,
         }
     }
 }
@@ -206,7 +223,19 @@ async fn run(command: Command, config: Config) -> Result<(), Failure> {
         }
         Command::Demo(out) => demo(config, out.json).await,
         Command::Tenant(cmd) => tenant(cmd, config).await,
+        Command::Keys(cmd) => commands::keys(&app_state(config)?, cmd).await,
+        Command::Client(cmd) => commands::client(&app_state(config)?, cmd).await,
+        Command::User(cmd) => commands::user(&app_state(config)?, cmd).await,
     }
+}
+
+/// The application state for a command: the server's database role and
+/// the configured event bus (so key rotations reach running nodes).
+fn app_state(config: Config) -> Result<AppState, Failure> {
+    let db = Db::connect_lazy(&config.database_url, 2)
+        .map_err(|e| Failure::new("database_error", e.to_string()))?;
+    let bus = event_bus(&config)?;
+    AppState::new(config, db, bus).map_err(|e| Failure::new("invalid_configuration", e))
 }
 
 async fn tenants(config: &Config) -> Result<Tenants, Failure> {
@@ -235,6 +264,19 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
     match cmd {
         TenantCommand::Create { slug, name, out } => {
             let t = tenants.create(&slug, &name).await?;
+            // Its signing keys are made now (building its provider creates
+            // them), so the tenant is complete before its first request.
+            let state = app_state(config.clone())?;
+            if state.keyring.has_current() {
+                state
+                    .tenancy
+                    .pool
+                    .get(std::sync::Arc::new(t.clone()))
+                    .await
+                    .map_err(|e| Failure::new("key_error", e.to_string()))?;
+            } else {
+                eprintln!("warning: GATEHOUSE_MASTER_KEY is not set; the tenant's signing keys will be created by the first server that serves it");
+            }
             print_tenant(&t, out.json, "created");
         }
         TenantCommand::List { after, limit, out } => {
@@ -284,7 +326,7 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
 const DEMO_SLUG: &str = "demo";
 const DEMO_USER: &str = "demo";
 const DEMO_CLIENT: &str = "Demo application";
-const DEMO_REDIRECT: &str = "http://127.0.0.1:8081/callback";
+const DEMO_REDIRECT: &str = "http://127.0.0.1:8090/callback";
 
 /// Idempotent: creates what is missing and gives the user and the client
 /// fresh secrets every run, so the printed credentials are always valid.
@@ -292,7 +334,8 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
     let tenants = tenants(&config).await?;
     let tenant = match tenants.create(DEMO_SLUG, "Demo").await {
         Ok(t) => t,
-        Err(TenantError::Duplicate) => tenants.get(DEMO_SLUG).await?,
+        // An existing demo tenant is made active again.
+        Err(TenantError::Duplicate) => tenants.set_status(DEMO_SLUG, TenantStatus::Active).await?,
         Err(e) => return Err(e.into()),
     };
     let db = Db::connect_lazy(&config.database_url, 2)
@@ -340,10 +383,12 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
             let new = clients::NewClient {
                 name: DEMO_CLIENT.into(),
                 redirect_uris: vec![DEMO_REDIRECT.into()],
-                post_logout_redirect_uris: vec!["http://127.0.0.1:8081/".into()],
+                post_logout_redirect_uris: vec!["http://127.0.0.1:8090/".into()],
                 public: false,
                 first_party: false,
                 allow_http: false,
+                auth_method: None,
+                grant_types: vec![],
             };
             let (c, secret) = clients::create(&mut tx, new).await.map_err(store)?;
             (c.client_id, secret.unwrap_or_default())

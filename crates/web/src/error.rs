@@ -53,6 +53,11 @@ impl HttpError {
         code: "tenant_unavailable",
         description: "This tenant is inactive",
     };
+    pub const METHOD_NOT_ALLOWED: Self = Self {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "invalid_request",
+        description: "Method not allowed",
+    };
     pub const UNAVAILABLE: Self = Self {
         status: StatusCode::SERVICE_UNAVAILABLE,
         code: "temporarily_unavailable",

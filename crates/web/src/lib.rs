@@ -3,6 +3,7 @@
 //! endpoints and the server loop.
 
 pub mod cli;
+pub mod commands;
 pub mod error;
 pub mod ops;
 pub mod routes;

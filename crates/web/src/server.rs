@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::HeaderName;
-use gatehouse_core::config::{Config, MasterKey};
+use gatehouse_core::config::Config;
 use gatehouse_core::events::EventBus;
 use gatehouse_core::Db;
 use tower::Layer as _;
@@ -78,11 +78,8 @@ async fn connect_checked(config: &Config) -> anyhow::Result<Db> {
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     config.check_serve()?;
-    if config.master_key.is_empty() {
-        tracing::warn!("GATEHOUSE_MASTER_KEY is not set; allowed in development only");
-    } else if let Err(e) = MasterKey::parse(&config.master_key_id, &config.master_key) {
-        anyhow::bail!("GATEHOUSE_MASTER_KEY: {e}");
-    }
+    // Settings that need no database are checked before waiting for it.
+    crate::state::resolver_config(&config).map_err(anyhow::Error::msg)?;
     let db = connect_checked(&config).await?;
     let bus = event_bus(&config)?;
     if bus.is_distributed() {
@@ -95,6 +92,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _events = state.tenancy.spawn_event_listener(&bus);
     let _subscription = bus.spawn_listener();
     let _housekeeping = state.tenancy.pool.spawn_housekeeping();
+    let _rotation = state.rotator().spawn_scheduler(Duration::from_secs(60));
 
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;

@@ -7,7 +7,10 @@ use std::time::Duration;
 use gatehouse_core::clock::{Clock, SystemClock};
 use gatehouse_core::config::Config;
 use gatehouse_core::events::EventBus;
+use gatehouse_core::secretbox::Keyring;
 use gatehouse_core::Db;
+use gatehouse_oidc::provider::{build_fn, TenantProvider};
+use gatehouse_oidc::rotation::Rotator;
 use gatehouse_tenancy::resolve::{ResolverConfig, Strategy};
 use gatehouse_tenancy::settings::EffectiveSettings;
 use gatehouse_tenancy::{
@@ -20,7 +23,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub bus: EventBus,
-    pub tenancy: Tenancy,
+    pub tenancy: Tenancy<TenantProvider>,
+    pub keyring: Keyring,
+    /// Builds base providers (settings, issuer) without the pool.
+    pub factory: ProviderFactory,
     pub metrics: Arc<Metrics>,
 }
 
@@ -29,6 +35,19 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Rotates keys for commands and the schedule.
+    pub fn rotator(&self) -> Rotator {
+        Rotator {
+            db: self.db.clone(),
+            keyring: self.keyring.clone(),
+            bus: self.bus.clone(),
+            factory: self.factory.clone(),
+            period: self.config.key_rotation_period(),
+        }
     }
 }
 
@@ -60,6 +79,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
         let resolver_config = resolver_config(&config)?;
+        let keyring = config.keyring().map_err(|e| e.to_string())?;
         let subdomain_base = resolver_config
             .base_domain
             .clone()
@@ -90,7 +110,12 @@ impl AppState {
             Tenants::new(db.clone(), bus.clone()),
             registry,
             resolver,
-            factory,
+            build_fn(
+                factory.clone(),
+                db.clone(),
+                keyring.clone(),
+                config.key_rotation_period(),
+            ),
             pool_config,
             clock,
             pool_metrics,
@@ -100,6 +125,8 @@ impl AppState {
             db,
             bus,
             tenancy,
+            keyring,
+            factory,
             metrics: Arc::new(metrics),
         })
     }

@@ -11,9 +11,11 @@ pub fn init(config: &Config) {
         "text" => false,
         _ => config.is_production(),
     };
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     // try_init: a second initialisation (tests) is not an error.
     let _ = if json {
         builder.json().flatten_event(true).try_init()

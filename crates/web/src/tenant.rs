@@ -11,8 +11,9 @@ use axum::extract::{Request, State};
 use axum::http::{header, uri::PathAndQuery, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use gatehouse_oidc::provider::TenantProvider;
 use gatehouse_tenancy::resolve::ResolveError;
-use gatehouse_tenancy::{Provider, ResolveFailure, Resolved, TenantStatus};
+use gatehouse_tenancy::{ResolveFailure, Resolved, TenantStatus};
 
 use crate::error::HttpError;
 use crate::state::AppState;
@@ -20,7 +21,7 @@ use crate::state::AppState;
 /// The resolved tenant of a request, with its provider.
 #[derive(Clone, Debug)]
 pub struct CurrentTenant {
-    pub provider: Arc<Provider>,
+    pub provider: Arc<TenantProvider>,
 }
 
 pub const OPS_PREFIX: &str = "/_ops";

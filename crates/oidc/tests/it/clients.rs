@@ -14,6 +14,8 @@ fn app() -> NewClient {
         public: false,
         first_party: false,
         allow_http: false,
+        auth_method: None,
+        grant_types: vec![],
     }
 }
 

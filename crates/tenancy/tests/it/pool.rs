@@ -214,3 +214,47 @@ async fn a_settings_change_evicts_the_provider_and_the_next_request_rebuilds_it(
     );
     assert_eq!(t.pool.metrics().builds.get(), 2);
 }
+
+#[tokio::test]
+async fn a_provider_older_than_the_registry_record_is_rebuilt_even_without_an_event() {
+    let db = test_db().await;
+    // The node listens to its own bus; the change is announced on another,
+    // as if the announcement were lost.
+    let node_bus = EventBus::local();
+    let t = tenancy(&db, &node_bus, false, system_clock());
+    let slug = unique_slug("lost");
+    insert_tenant(&db, &slug).await;
+    let parsed = Slug::parse(&slug).unwrap();
+    let record = t.registry.by_slug(&parsed).await.unwrap().unwrap();
+    t.pool.get(record.clone()).await.unwrap();
+
+    let elsewhere = EventBus::local();
+    gatehouse_tenancy::settings::put_section(
+        &db,
+        &elsewhere,
+        &record,
+        "branding",
+        serde_json::json!({"company_name": "New"}),
+    )
+    .await
+    .unwrap();
+    // Still cached: the registry entry has not expired and no event came.
+    let cached = t.registry.by_slug(&parsed).await.unwrap().unwrap();
+    let stale = t.pool.get(cached).await.unwrap();
+    assert_eq!(
+        stale.settings.get("branding", "company_name"),
+        Some(&serde_json::json!("Gatehouse"))
+    );
+
+    // The registry entry expires (its TTL): the fresh record is newer than
+    // the pooled provider, which is rebuilt.
+    t.registry.invalidate_all();
+    let fresh = t.registry.by_slug(&parsed).await.unwrap().unwrap();
+    assert!(fresh.updated_at > record.updated_at);
+    let rebuilt = t.pool.get(fresh).await.unwrap();
+    assert_eq!(
+        rebuilt.settings.get("branding", "company_name"),
+        Some(&serde_json::json!("New"))
+    );
+    assert_eq!(t.pool.metrics().builds.get(), 2);
+}

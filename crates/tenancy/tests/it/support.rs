@@ -41,7 +41,7 @@ pub fn tenancy(db: &Db, bus: &EventBus, production: bool, clock: Arc<dyn Clock>)
         Tenants::new(db.clone(), bus.clone()),
         registry,
         resolver,
-        factory,
+        gatehouse_tenancy::base_build(factory),
         PoolConfig::default(),
         clock,
         PoolMetrics::default(),

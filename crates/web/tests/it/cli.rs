@@ -4,7 +4,7 @@
 use gatehouse_core::testing::{test_db, unique_redis_prefix, unique_slug};
 use serde_json::Value;
 
-use crate::support::cli;
+use crate::support::{cli, cli_with_stdin};
 
 /// Tenants with these slugs (other tests create tenants concurrently, so
 /// only the slugs a test touches are counted).
@@ -108,12 +108,12 @@ async fn bad_input_exits_non_zero_with_a_clear_message_and_changes_nothing() {
         ),
         (
             vec!["tenant", "create", "--slug", "default", "--name", "x"],
-            "invalid_slug",
+            "reserved_tenant",
             "reserved",
         ),
         (
             vec!["tenant", "create", "--slug", "_platforms", "--name", "x"],
-            "invalid_slug",
+            "reserved_tenant",
             "reserved",
         ),
         (
@@ -157,6 +157,50 @@ async fn bad_input_exits_non_zero_with_a_clear_message_and_changes_nothing() {
             "reserved",
         ),
         (
+            vec!["tenant", "suspend", "_ops"],
+            "reserved_tenant",
+            "reserved",
+        ),
+        (
+            vec!["keys", "rotate", "--tenant", &unknown],
+            "unknown_tenant",
+            "no such tenant",
+        ),
+        (
+            vec![
+                "client",
+                "create",
+                "--tenant",
+                &existing,
+                "--name",
+                "x",
+                "--public",
+                "--grant-type",
+                "client_credentials",
+            ],
+            "invalid_input",
+            "client_credentials",
+        ),
+        (
+            vec![
+                "client",
+                "create",
+                "--tenant",
+                &existing,
+                "--name",
+                "x",
+                "--redirect-uri",
+                "ftp://x/cb",
+            ],
+            "invalid_input",
+            "unsupported scheme",
+        ),
+        (
+            vec!["client", "delete", "--tenant", &existing, "no-such-client"],
+            "not_found",
+            "no such item",
+        ),
+        (
             vec!["tenant", "list", "--limit", "0"],
             "invalid_limit",
             "--limit",
@@ -187,4 +231,121 @@ async fn migrate_is_idempotent() {
         assert_eq!(report["applied"], serde_json::json!([]));
         assert_eq!(report["server_role_created"], false);
     }
+}
+
+#[tokio::test]
+async fn clients_users_and_keys_are_managed_inside_their_own_tenant() {
+    let p = unique_redis_prefix();
+    let (a, b) = (unique_slug("cli-a"), unique_slug("cli-b"));
+    for s in [&a, &b] {
+        assert!(
+            cli(&p, &["tenant", "create", "--slug", s, "--name", "T"])
+                .await
+                .ok
+        );
+    }
+    // Keys were made with the tenant.
+    let keys = cli(&p, &["keys", "list", "--tenant", &a, "--json"])
+        .await
+        .json();
+    assert_eq!(keys.as_array().unwrap().len(), 6);
+
+    let created = cli(
+        &p,
+        &[
+            "client",
+            "create",
+            "--tenant",
+            &a,
+            "--name",
+            "App",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(created.ok, "{}", created.stderr);
+    let created = created.json();
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(created["client_secret"].as_str().unwrap().len(), 43);
+
+    let in_b = cli(&p, &["client", "list", "--tenant", &b, "--json"])
+        .await
+        .json();
+    assert_eq!(in_b, serde_json::json!([]));
+    let in_a = cli(&p, &["client", "list", "--tenant", &a, "--json"]).await;
+    assert!(in_a.stdout.contains(&client_id));
+    let listed = in_a.json();
+    assert!(
+        listed[0].get("client_secret").is_none() && listed[0].get("secret_hash").is_none(),
+        "{listed}"
+    );
+    assert!(
+        !cli(&p, &["client", "delete", "--tenant", &b, &client_id])
+            .await
+            .ok
+    );
+    assert!(
+        cli(&p, &["client", "delete", "--tenant", &a, &client_id])
+            .await
+            .ok
+    );
+    assert_eq!(
+        cli(&p, &["client", "list", "--tenant", &a, "--json"])
+            .await
+            .json(),
+        serde_json::json!([])
+    );
+
+    let args = [
+        "user",
+        "create",
+        "--tenant",
+        &a,
+        "--username",
+        "alice",
+        "--email",
+        "alice@example.com",
+        "--password-stdin",
+        "--json",
+    ];
+    let user = cli_with_stdin(&p, &args, "correct horse battery staple\n").await;
+    assert!(user.ok, "{}", user.stderr);
+    assert_eq!(user.json()["username"], "alice");
+    assert!(!user.stdout.contains("correct horse"));
+    let again = cli_with_stdin(&p, &args, "another password\n").await;
+    assert_eq!(again.json()["error"], "duplicate");
+    let empty = cli_with_stdin(
+        &p,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &b,
+            "--username",
+            "bob",
+            "--password-stdin",
+            "--json",
+        ],
+        "\n",
+    )
+    .await;
+    assert_eq!(empty.json()["error"], "invalid_input");
+    // The same username is free in B.
+    let in_b = cli_with_stdin(
+        &p,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &b,
+            "--username",
+            "alice",
+            "--password-stdin",
+        ],
+        "pw\n",
+    )
+    .await;
+    assert!(in_b.ok, "{}", in_b.stderr);
 }

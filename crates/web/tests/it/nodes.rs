@@ -105,7 +105,8 @@ async fn the_server_refuses_to_start_as_a_role_that_bypasses_row_level_security(
 #[tokio::test]
 async fn production_refuses_a_missing_or_weak_master_key_and_a_plain_http_public_url() {
     let mut cmd = gatehouse(&unique_redis_prefix());
-    cmd.env("GATEHOUSE_ENVIRONMENT", "production");
+    cmd.env("GATEHOUSE_ENVIRONMENT", "production")
+        .env_remove("GATEHOUSE_MASTER_KEY");
     let stderr = refuses(&mut cmd).await;
     assert!(
         stderr.contains("GATEHOUSE_MASTER_KEY") && stderr.contains("https"),
@@ -129,4 +130,77 @@ async fn an_invalid_setting_is_refused_with_its_name() {
     cmd.env("GATEHOUSE_TENANT_RESOLUTION", "path,cookie");
     let stderr = refuses(&mut cmd).await;
     assert!(stderr.contains("GATEHOUSE_TENANT_RESOLUTION"), "{stderr}");
+}
+
+async fn jwks_kids(client: &reqwest::Client, node: &Node, slug: &str) -> Vec<String> {
+    let jwks: serde_json::Value = client
+        .get(format!("{}/t/{slug}/.well-known/jwks.json", node.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut kids: Vec<String> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+    kids.sort();
+    kids
+}
+
+#[tokio::test]
+async fn both_nodes_serve_the_new_jwks_within_a_second_of_a_cli_rotation() {
+    let prefix = unique_redis_prefix();
+    let slug = unique_slug("rotate");
+    assert!(
+        cli(
+            &prefix,
+            &["tenant", "create", "--slug", &slug, "--name", "Rotate"]
+        )
+        .await
+        .ok
+    );
+    let a = Node::start(gatehouse(&prefix)).await;
+    let b = Node::start(gatehouse(&prefix)).await;
+    let client = reqwest::Client::new();
+    let before = jwks_kids(&client, &a, &slug).await;
+    assert_eq!(before.len(), 6, "active and next key per algorithm");
+    assert_eq!(jwks_kids(&client, &b, &slug).await, before);
+
+    let started = Instant::now();
+    let out = cli(&prefix, &["keys", "rotate", "--tenant", &slug, "--json"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    let listed = out.json();
+    let mut expected: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(
+        expected.len(),
+        9,
+        "new next keys, and the retired ones still published"
+    );
+    loop {
+        let (ka, kb) = (
+            jwks_kids(&client, &a, &slug).await,
+            jwks_kids(&client, &b, &slug).await,
+        );
+        if ka == expected && kb == expected {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nodes never served the new JWKS"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let elapsed = started.elapsed();
+    eprintln!("both nodes served the rotated JWKS {elapsed:?} after the CLI started");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
 }

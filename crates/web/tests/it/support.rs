@@ -20,6 +20,7 @@ pub fn test_config() -> Config {
         database_admin_url: env.admin_url,
         redis_url: env.redis_url,
         redis_prefix: unique_redis_prefix(),
+        master_key: gatehouse_core::testing::TEST_MASTER_KEY.into(),
         ..Config::default()
     }
 }
@@ -75,6 +76,10 @@ pub fn gatehouse(redis_prefix: &str) -> Command {
         .env("GATEHOUSE_REDIS_PREFIX", redis_prefix)
         .env("GATEHOUSE_LISTEN", "127.0.0.1:0")
         .env("GATEHOUSE_LOG", "warn")
+        .env(
+            "GATEHOUSE_MASTER_KEY",
+            gatehouse_core::testing::TEST_MASTER_KEY,
+        )
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
@@ -140,5 +145,26 @@ impl Node {
             .await
             .map(|r| r.status().as_u16())
             .unwrap_or(0)
+    }
+}
+
+/// Runs the CLI with `stdin` on its standard input.
+pub async fn cli_with_stdin(prefix: &str, args: &[&str], stdin: &str) -> CliOutput {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = gatehouse(prefix)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    CliOutput {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }

@@ -1,0 +1,289 @@
+//! CLI commands that act inside one tenant: signing keys, clients, users.
+//! Each opens the tenant's row-level-security context; secrets are printed
+//! once and never logged.
+
+use std::io::BufRead as _;
+
+use clap::{Args, Subcommand};
+use gatehouse_core::config::Environment;
+use gatehouse_core::crypto::PasswordHasher;
+use gatehouse_oidc::{clients, keys, users, StoreError};
+use gatehouse_tenancy::TenantRecord;
+use serde_json::json;
+
+use crate::cli::Failure;
+use crate::state::AppState;
+
+#[derive(Debug, Args)]
+pub struct TenantArg {
+    /// The tenant's slug.
+    #[arg(long = "tenant", value_name = "SLUG")]
+    pub slug: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List the tenant's signing keys and their states.
+    List(TenantArg),
+    /// Rotate now: retire the active keys, activate the next ones, create new next keys.
+    Rotate(TenantArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its client_id and, once, its client_secret.
+    Create(ClientCreate),
+    /// List the tenant's clients.
+    List(TenantArg),
+    /// Delete a client.
+    Delete {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// The client_id to delete.
+        client_id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientCreate {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+    #[arg(long)]
+    pub name: String,
+    /// A redirect URI (repeatable). https, or http on a loopback host (any host in development).
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// A post-logout redirect URI (repeatable).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client (no secret; PKCE required).
+    #[arg(long)]
+    pub public: bool,
+    /// client_secret_basic (default), client_secret_post, or none (public clients).
+    #[arg(long = "auth-method")]
+    pub auth_method: Option<String>,
+    /// authorization_code, refresh_token, client_credentials (repeatable; default: the first two).
+    #[arg(long = "grant-type", value_name = "GRANT")]
+    pub grant_types: Vec<String>,
+    /// A first-party client: users are not asked for consent.
+    #[arg(long = "first-party")]
+    pub first_party: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from the first line of standard input.
+    Create(UserCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the password from standard input (required: passwords never go in arguments).
+    #[arg(long = "password-stdin", required = true)]
+    pub password_stdin: bool,
+}
+
+fn store(e: StoreError) -> Failure {
+    match e {
+        StoreError::Invalid(m) => Failure::new("invalid_input", m),
+        StoreError::Duplicate => Failure::new("duplicate", "already exists in this tenant"),
+        StoreError::NotFound => Failure::new("not_found", "no such item in this tenant"),
+        StoreError::Db(e) => Failure::new("database_error", e.to_string()),
+    }
+}
+
+fn db(e: impl std::fmt::Display) -> Failure {
+    Failure::new("database_error", e.to_string())
+}
+
+async fn tenant(state: &AppState, slug: &str) -> Result<TenantRecord, Failure> {
+    Ok(state.tenancy.tenants.get(slug).await?)
+}
+
+pub async fn keys(state: &AppState, cmd: KeysCommand) -> Result<(), Failure> {
+    let (arg, rotate) = match &cmd {
+        KeysCommand::List(a) => (a, false),
+        KeysCommand::Rotate(a) => (a, true),
+    };
+    let record = tenant(state, &arg.slug).await?;
+    if rotate {
+        if !state.keyring.has_current() {
+            return Err(Failure::new(
+                "no_master_key",
+                "GATEHOUSE_MASTER_KEY must be set to create keys",
+            ));
+        }
+        state
+            .rotator()
+            .rotate(&record)
+            .await
+            .map_err(|e| Failure::new("key_error", e.to_string()))?;
+    }
+    let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
+    let list = keys::list(&mut tx)
+        .await
+        .map_err(|e| Failure::new("key_error", e.to_string()))?;
+    tx.commit().await.map_err(db)?;
+    if arg.json {
+        println!("{}", json!(list));
+    } else {
+        if rotate {
+            println!("rotated the signing keys of tenant {}", record.slug);
+        }
+        println!("{:<45} {:<6} {:<8} CREATED", "KID", "ALG", "STATE");
+        for k in &list {
+            let state = serde_json::to_value(k.state).unwrap_or_default();
+            println!(
+                "{:<45} {:<6} {:<8} {}",
+                k.kid,
+                k.alg,
+                state.as_str().unwrap_or(""),
+                k.created_at
+            );
+        }
+        if list.is_empty() {
+            println!(
+                "(no keys yet: they are created with the tenant's first request or `keys rotate`)"
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure> {
+    match cmd {
+        ClientCommand::Create(c) => {
+            let record = tenant(state, &c.tenant.slug).await?;
+            let new = clients::NewClient {
+                name: c.name,
+                redirect_uris: c.redirect_uris,
+                post_logout_redirect_uris: c.post_logout_redirect_uris,
+                public: c.public,
+                first_party: c.first_party,
+                allow_http: state.config.environment == Environment::Development,
+                auth_method: c.auth_method,
+                grant_types: c.grant_types,
+            };
+            let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
+            let (client, secret) = clients::create(&mut tx, new).await.map_err(store)?;
+            tx.commit().await.map_err(db)?;
+            if c.tenant.json {
+                let mut out = json!(client);
+                if let (Some(secret), Some(obj)) = (&secret, out.as_object_mut()) {
+                    obj.insert("client_secret".into(), json!(secret));
+                }
+                println!("{out}");
+            } else {
+                println!("created client {:?} in tenant {}", client.name, record.slug);
+                println!("  client_id      {}", client.client_id);
+                if let Some(secret) = secret {
+                    println!("  client_secret  {secret}   (shown once; only its hash is stored)");
+                }
+            }
+        }
+        ClientCommand::List(arg) => {
+            let record = tenant(state, &arg.slug).await?;
+            let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
+            let list = clients::list(&mut tx).await.map_err(store)?;
+            tx.commit().await.map_err(db)?;
+            if arg.json {
+                println!("{}", json!(list));
+            } else {
+                println!(
+                    "{:<34} {:<20} {:<12} REDIRECT URIS",
+                    "CLIENT ID", "AUTH METHOD", "TYPE"
+                );
+                for c in &list {
+                    let kind = if c.public { "public" } else { "confidential" };
+                    println!(
+                        "{:<34} {:<20} {:<12} {}",
+                        c.client_id,
+                        c.auth_method,
+                        kind,
+                        c.redirect_uris.join(" ")
+                    );
+                }
+            }
+        }
+        ClientCommand::Delete {
+            tenant: arg,
+            client_id,
+        } => {
+            let record = tenant(state, &arg.slug).await?;
+            let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
+            clients::delete(&mut tx, &client_id).await.map_err(store)?;
+            tx.commit().await.map_err(db)?;
+            if arg.json {
+                println!("{}", json!({ "deleted": client_id }));
+            } else {
+                println!("deleted client {client_id} from tenant {}", record.slug);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The password: the first line of standard input, without its line ending.
+fn read_password() -> Result<String, Failure> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Failure::new(
+            "invalid_input",
+            format!("cannot read the password from standard input: {e}"),
+        )
+    })?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err(Failure::new(
+            "invalid_input",
+            "the password on standard input is empty",
+        ));
+    }
+    if password.len() > 1024 {
+        return Err(Failure::new(
+            "invalid_input",
+            "the password is longer than 1024 bytes",
+        ));
+    }
+    Ok(password)
+}
+
+pub async fn user(state: &AppState, cmd: UserCommand) -> Result<(), Failure> {
+    let UserCommand::Create(u) = cmd;
+    let record = tenant(state, &u.tenant.slug).await?;
+    let password = read_password()?;
+    let hasher = PasswordHasher::new(1).map_err(|e| Failure::new("error", e.to_string()))?;
+    let hash = hasher
+        .hash(password)
+        .await
+        .map_err(|e| Failure::new("error", e.to_string()))?;
+    let new = users::NewUser {
+        username: u.username,
+        email: u.email,
+        name: u.name,
+        password_hash: Some(hash),
+    };
+    let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
+    let user = users::create(&mut tx, new).await.map_err(store)?;
+    tx.commit().await.map_err(db)?;
+    if u.tenant.json {
+        println!("{}", json!(user));
+    } else {
+        println!(
+            "created user {} ({}) in tenant {}",
+            user.username, user.id, record.slug
+        );
+    }
+    Ok(())
+}
