@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub mod events;
 pub mod ids;
+pub mod kv;
 pub mod secretbox;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -21,6 +21,7 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
+    pub id_token_signed_response_alg: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -154,7 +155,7 @@ pub async fn create(
                               redirect_uris, post_logout_redirect_uris, grant_types)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          returning client_id, name, public, first_party, auth_method, redirect_uris,
-                   post_logout_redirect_uris, grant_types, created_at",
+                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         Uuid::new_v4().simple().to_string(),
@@ -176,7 +177,7 @@ pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, 
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at
          from clients where client_id = $1",
         client_id,
     )
@@ -188,7 +189,7 @@ pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at
          from clients where name = $1 order by created_at limit 1",
         name,
     )
@@ -231,7 +232,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at
          from clients order by created_at, client_id",
     )
     .fetch_all(&mut **tx)

@@ -244,17 +244,39 @@ pub struct KeyInfo {
     pub remove_after: Option<OffsetDateTime>,
 }
 
-/// What a provider needs: the active key per algorithm (parsed), and the
-/// JWKS of every published key.
-#[derive(Debug, Default)]
+/// What a provider needs: the active key per algorithm (parsed), the JWKS
+/// of every published key, and a verifying key per published kid.
+#[derive(Default)]
 pub struct TenantKeys {
     pub active: Vec<Arc<SigningKey>>,
     pub jwks: Value,
+    verifying: std::collections::HashMap<String, (jsonwebtoken::Algorithm, jsonwebtoken::DecodingKey)>,
+}
+
+impl std::fmt::Debug for TenantKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantKeys").field("active", &self.active).finish_non_exhaustive()
+    }
 }
 
 impl TenantKeys {
     pub fn signing(&self, alg: Alg) -> Option<&Arc<SigningKey>> {
         self.active.iter().find(|k| k.alg == alg)
+    }
+
+    /// The verifying key and its algorithm for a kid this tenant published.
+    /// Verification is pinned to that algorithm, never the token's claim.
+    pub fn verifying(&self, kid: &str) -> Option<&(jsonwebtoken::Algorithm, jsonwebtoken::DecodingKey)> {
+        self.verifying.get(kid)
+    }
+}
+
+fn jwt_alg(alg: &str) -> Option<jsonwebtoken::Algorithm> {
+    match alg {
+        "RS256" => Some(jsonwebtoken::Algorithm::RS256),
+        "ES256" => Some(jsonwebtoken::Algorithm::ES256),
+        "EdDSA" => Some(jsonwebtoken::Algorithm::EdDSA),
+        _ => None,
     }
 }
 
@@ -416,7 +438,14 @@ pub async fn load(tx: &mut TenantTx, keyring: &Keyring) -> Result<TenantKeys, Ke
             };
             let der = keyring.open(&sealed, &aad(tx.tenant(), &row.kid))?;
             keys.active
-                .push(Arc::new(SigningKey::from_pkcs8(row.kid, alg, &der)?));
+                .push(Arc::new(SigningKey::from_pkcs8(row.kid.clone(), alg, &der)?));
+        }
+        if let (Some(alg), Ok(jwk)) =
+            (jwt_alg(&row.alg), serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone()))
+        {
+            if let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) {
+                keys.verifying.insert(row.kid.clone(), (alg, key));
+            }
         }
         published.push(row.public_jwk);
     }

@@ -4,10 +4,16 @@
 //! tenant (keys and JWKS ready in memory).
 
 pub mod clients;
+pub mod codes;
+pub mod consents;
+pub mod error;
 pub mod jws;
 pub mod keys;
+pub mod pkce;
 pub mod provider;
+pub mod refresh;
 pub mod rotation;
+pub mod tokens;
 pub mod users;
 
 /// Errors of the tenant-scoped stores.

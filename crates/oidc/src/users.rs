@@ -129,3 +129,66 @@ pub async fn list(
     .fetch_all(&mut **tx)
     .await?)
 }
+
+/// Everything OpenID Connect can release about a user (Core §5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserClaims {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    pub address: Option<serde_json::Value>,
+    pub locale: Option<String>,
+    pub disabled: bool,
+    pub updated_at: OffsetDateTime,
+}
+
+pub async fn claims(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserClaims>, StoreError> {
+    Ok(sqlx::query_as!(
+        UserClaims,
+        "select id, username, email, email_verified, name, given_name, family_name, phone_number,
+                phone_number_verified, address, locale, disabled, updated_at
+         from users where id = $1",
+        id,
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The claims released for `scopes` (OpenID Connect Core §5.4): `sub`
+/// always; profile, email, phone and address by their scope.
+pub fn released(u: &UserClaims, scopes: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    let mut out = serde_json::Map::new();
+    out.insert("sub".into(), json!(u.id.to_string()));
+    let mut put = |k: &str, v: serde_json::Value| {
+        if !v.is_null() {
+            out.insert(k.into(), v);
+        }
+    };
+    if scopes.contains(&"profile") {
+        put("name", json!(u.name));
+        put("given_name", json!(u.given_name));
+        put("family_name", json!(u.family_name));
+        put("preferred_username", json!(u.username));
+        put("locale", json!(u.locale));
+        put("updated_at", json!(u.updated_at.unix_timestamp()));
+    }
+    if scopes.contains(&"email") && u.email.is_some() {
+        put("email", json!(u.email));
+        put("email_verified", json!(u.email_verified));
+    }
+    if scopes.contains(&"phone") && u.phone_number.is_some() {
+        put("phone_number", json!(u.phone_number));
+        put("phone_number_verified", json!(u.phone_number_verified));
+    }
+    if scopes.contains(&"address") {
+        put("address", u.address.clone().unwrap_or(serde_json::Value::Null));
+    }
+    out
+}

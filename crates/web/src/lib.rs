@@ -5,7 +5,9 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod front;
 pub mod ops;
+pub mod protocol;
 pub mod routes;
 pub mod server;
 pub mod state;

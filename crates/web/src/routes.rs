@@ -20,6 +20,8 @@ pub fn router(state: AppState) -> Router {
         .route("/_ops/metrics", get(ops::metrics))
         .route("/tenant", get(tenant_info))
         .route(JWKS_PATH, get(jwks))
+        .merge(crate::front::routes())
+        .merge(crate::protocol::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -7,6 +7,8 @@ use std::time::Duration;
 use gatehouse_core::clock::{Clock, SystemClock};
 use gatehouse_core::config::Config;
 use gatehouse_core::events::EventBus;
+use gatehouse_core::crypto::PasswordHasher;
+use gatehouse_core::kv::Kv;
 use gatehouse_core::secretbox::Keyring;
 use gatehouse_core::Db;
 use gatehouse_oidc::provider::{build_fn, TenantProvider};
@@ -25,6 +27,11 @@ pub struct AppState {
     pub bus: EventBus,
     pub tenancy: Tenancy<TenantProvider>,
     pub keyring: Keyring,
+    /// Short-lived shared state: sessions, codes, pending requests, replay
+    /// markers (Redis, or in-process for a single node).
+    pub kv: Kv,
+    /// Argon2id on the blocking pool, bounded.
+    pub hasher: PasswordHasher,
     /// Builds base providers (settings, issuer) without the pool.
     pub factory: ProviderFactory,
     pub metrics: Arc<Metrics>,
@@ -80,6 +87,14 @@ impl AppState {
     ) -> Result<Self, String> {
         let resolver_config = resolver_config(&config)?;
         let keyring = config.keyring().map_err(|e| e.to_string())?;
+        let kv = match config.redis_url() {
+            Some(url) => Kv::redis(url, &config.redis_prefix).map_err(|e| e.to_string())?,
+            None => Kv::memory(&config.redis_prefix),
+        };
+        // At most one hash per core at a time: a login burst cannot take
+        // every core from the async executor's other work.
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let hasher = PasswordHasher::new(cores).map_err(|e| e.to_string())?;
         let subdomain_base = resolver_config
             .base_domain
             .clone()
@@ -126,6 +141,8 @@ impl AppState {
             bus,
             tenancy,
             keyring,
+            kv,
+            hasher,
             factory,
             metrics: Arc::new(metrics),
         })

@@ -1,0 +1,85 @@
+//! Authorization codes (RFC 6749 §4.1.2, RFC 9700 §4.2): 256-bit random,
+//! single use, short-lived, kept in the shared store under the tenant and
+//! the code's hash, and taken with GETDEL so two nodes can never both redeem
+//! one. A redeemed code leaves a marker naming what was issued from it; a
+//! replay finds the marker and revokes those tokens (RFC 6749 §4.1.2: "If an
+//! authorization code is used more than once … SHOULD revoke … all tokens
+//! previously issued based on that authorization code").
+
+use std::time::Duration;
+
+use gatehouse_core::crypto::{random_token, secret_hash};
+use gatehouse_core::kv::Kv;
+use gatehouse_core::TenantId;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::OAuthError;
+
+/// Everything the token endpoint needs to honour a code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: Uuid,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub sid: String,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    /// The refresh-token family issued from this code, decided up front so
+    /// a replay can revoke it.
+    pub family_id: Uuid,
+}
+
+/// What was issued from a redeemed code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Redeemed {
+    pub family_id: Uuid,
+    pub access_jti: String,
+    pub access_exp: i64,
+}
+
+fn code_key(code: &str) -> String {
+    format!("code:{}", secret_hash(code))
+}
+
+fn used_key(code: &str) -> String {
+    format!("code-used:{}", secret_hash(code))
+}
+
+/// Stores a grant and returns its code.
+pub async fn issue(kv: &Kv, tenant: TenantId, grant: &CodeGrant, ttl: Duration) -> Result<String, OAuthError> {
+    let code = random_token();
+    let value = serde_json::to_vec(grant).map_err(OAuthError::internal)?;
+    kv.set(tenant, &code_key(&code), &value, ttl).await.map_err(OAuthError::internal)?;
+    Ok(code)
+}
+
+/// The outcome of presenting a code.
+#[derive(Debug)]
+pub enum Presented {
+    /// First use: the grant.
+    Fresh(CodeGrant),
+    /// Already redeemed: what was issued from it, to revoke.
+    Replayed(Option<Redeemed>),
+}
+
+/// Takes the code (once). Unknown and expired codes are `Replayed(None)`.
+pub async fn take(kv: &Kv, tenant: TenantId, code: &str) -> Result<Presented, OAuthError> {
+    if let Some(raw) = kv.take(tenant, &code_key(code)).await.map_err(OAuthError::internal)? {
+        let grant = serde_json::from_slice(&raw).map_err(OAuthError::internal)?;
+        return Ok(Presented::Fresh(grant));
+    }
+    let used = kv.get(tenant, &used_key(code)).await.map_err(OAuthError::internal)?;
+    Ok(Presented::Replayed(used.and_then(|raw| serde_json::from_slice(&raw).ok())))
+}
+
+/// Records what a code was redeemed for, for `ttl` (at least as long as the
+/// refresh family and access token could be abused).
+pub async fn mark_redeemed(kv: &Kv, tenant: TenantId, code: &str, r: &Redeemed, ttl: Duration) -> Result<(), OAuthError> {
+    let value = serde_json::to_vec(r).map_err(OAuthError::internal)?;
+    kv.set(tenant, &used_key(code), &value, ttl).await.map_err(OAuthError::internal)
+}

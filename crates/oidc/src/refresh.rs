@@ -1,0 +1,128 @@
+//! Refresh tokens (RFC 6749 §6, RFC 9700 §4.14.2): opaque 256-bit values,
+//! stored as SHA-256 hashes, rotated on every use. Every token issued from
+//! one authorization shares a family; presenting a token that was already
+//! rotated is treated as theft and revokes the whole family.
+
+use gatehouse_core::crypto::{random_token, secret_hash};
+use gatehouse_core::TenantTx;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::OAuthError;
+
+/// The authorization a refresh token carries forward.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    pub family_id: Uuid,
+    pub client_id: String,
+    pub user_id: Uuid,
+    pub scope: String,
+    pub sid: Option<String>,
+    pub auth_time: OffsetDateTime,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+}
+
+/// Issues a new token in `grant.family_id`, valid for `ttl_secs`.
+pub async fn issue(tx: &mut TenantTx, grant: &RefreshGrant, ttl_secs: i64) -> Result<String, OAuthError> {
+    let token = random_token();
+    sqlx::query!(
+        "insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope, sid,
+                                     auth_time, acr, amr, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint))",
+        tx.tenant().as_uuid(),
+        Uuid::new_v4(),
+        grant.family_id,
+        secret_hash(&token),
+        grant.client_id,
+        grant.user_id,
+        grant.scope,
+        grant.sid,
+        grant.auth_time,
+        grant.acr,
+        &grant.amr,
+        ttl_secs,
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(OAuthError::internal)?;
+    Ok(token)
+}
+
+/// A stored token as found by its value.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub id: Uuid,
+    pub grant: RefreshGrant,
+    pub expires_at: OffsetDateTime,
+    pub used: bool,
+    pub revoked: bool,
+}
+
+impl Found {
+    pub fn is_active(&self) -> bool {
+        !self.used && !self.revoked && self.expires_at > OffsetDateTime::now_utc()
+    }
+}
+
+/// Looks a token up (locking its row for the rest of the transaction).
+pub async fn find(tx: &mut TenantTx, token: &str) -> Result<Option<Found>, OAuthError> {
+    let row = sqlx::query!(
+        "select id, family_id, client_id, user_id, scope, sid, auth_time, acr, amr, expires_at,
+                used_at is not null as \"used!\", revoked_at is not null as \"revoked!\"
+         from refresh_tokens where token_hash = $1 for update",
+        secret_hash(token),
+    )
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(OAuthError::internal)?;
+    Ok(row.map(|r| Found {
+        id: r.id,
+        grant: RefreshGrant {
+            family_id: r.family_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            scope: r.scope,
+            sid: r.sid,
+            auth_time: r.auth_time,
+            acr: r.acr,
+            amr: r.amr,
+        },
+        expires_at: r.expires_at,
+        used: r.used,
+        revoked: r.revoked,
+    }))
+}
+
+pub async fn mark_used(tx: &mut TenantTx, id: Uuid) -> Result<(), OAuthError> {
+    sqlx::query!("update refresh_tokens set used_at = now(), updated_at = now() where id = $1", id)
+        .execute(&mut **tx)
+        .await
+        .map_err(OAuthError::internal)?;
+    Ok(())
+}
+
+/// Revokes every token of a family; returns how many were still live.
+pub async fn revoke_family(tx: &mut TenantTx, family_id: Uuid) -> Result<u64, OAuthError> {
+    Ok(sqlx::query!(
+        "update refresh_tokens set revoked_at = now(), updated_at = now()
+         where family_id = $1 and revoked_at is null",
+        family_id,
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(OAuthError::internal)?
+    .rows_affected())
+}
+
+/// Revokes every token of a user's session (logout).
+pub async fn revoke_session(tx: &mut TenantTx, sid: &str) -> Result<u64, OAuthError> {
+    Ok(sqlx::query!(
+        "update refresh_tokens set revoked_at = now(), updated_at = now() where sid = $1 and revoked_at is null",
+        sid,
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(OAuthError::internal)?
+    .rows_affected())
+}
