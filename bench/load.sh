@@ -74,7 +74,8 @@ for check in "$base/t/acme/tenant" "-H x-tenant-id:acme $base/tenant"; do
 done
 
 ENDPOINTS=(healthz path header)
-# One line per measured run: name conns round rps mean_us p50_us p99_us cpu_us non2xx errors
+# One line per measured run:
+#   name conns round rps mean_us p50_us p99_us cpu_us non2xx errors load
 RESULTS=$(mktemp -t gatehouse-bench-load.XXXXXX)
 trap 'bench_stop_server; rm -f "$RESULTS"' EXIT
 
@@ -98,7 +99,8 @@ wrk_run() {
   esac
   say "round $round: wrk $name -c$c, ${WARMUP}s warm-up, ${DURATION}s measured (load $(bench_load))"
   timeout $((WARMUP + 30)) wrk -t"$THREADS" -c"$c" -d"${WARMUP}s" "${args[@]}" >/dev/null
-  local out line cpu0 cpu1
+  local out line cpu0 cpu1 load
+  load=$(bench_load)
   cpu0=$(server_cpu_us)
   out=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$c" -d"${DURATION}s" --latency \
     -s "$REPORT" "${args[@]}")
@@ -115,7 +117,7 @@ wrk_run() {
   fi
   local cpu_per_req
   cpu_per_req=$(awk -v d=$((cpu1 - cpu0)) -v n="${r[requests]}" 'BEGIN { printf "%.2f", d / n }')
-  echo "$name $c $round ${r[rps]} ${r[mean_us]} ${r[p50_us]} ${r[p99_us]} $cpu_per_req ${r[non2xx]} ${r[errors]}" >>"$RESULTS"
+  echo "$name $c $round ${r[rps]} ${r[mean_us]} ${r[p50_us]} ${r[p99_us]} $cpu_per_req ${r[non2xx]} ${r[errors]} $load" >>"$RESULTS"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -141,6 +143,8 @@ echo
 echo "Gatehouse HTTP load, $(date -u +%F), $(bench_machine)"
 echo "wrk -t$THREADS -d${DURATION}s --latency (each after a ${WARMUP}s warm-up), $ROUNDS rounds, GATEHOUSE_LOG=warn, release build"
 echo "load average before: $load_before, after: $load_after; server RSS at the end: $rss KiB"
+echo "1-minute load at the start of the measured runs: $(awk '{ print $11 }' "$RESULTS" | sort -g |
+  awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')"
 echo "Medians over the rounds; [min-max] in brackets. cpu/req: the server's CPU time (user+system) per request."
 echo
 printf '%-8s %5s %22s %24s %8s %8s %20s %7s %6s\n' endpoint conns 'req/s' 'mean us' 'p50 us' 'p99 us' 'cpu/req us' non2xx errors

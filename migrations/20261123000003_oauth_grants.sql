@@ -3,6 +3,8 @@
 
 alter table clients
     add column id_token_signed_response_alg text not null default 'RS256',
+    -- the scopes a client may request with client_credentials
+    add column scopes text[] not null default '{}',
     add constraint clients_id_token_alg check (id_token_signed_response_alg in ('RS256', 'ES256', 'EdDSA'));
 
 -- Refresh tokens (RFC 6749 §6, RFC 9700 §4.14): opaque, stored as a SHA-256

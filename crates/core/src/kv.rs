@@ -25,10 +25,16 @@ pub struct Kv {
     backend: Backend,
 }
 
+/// The in-process map: key → (value, expiry).
+type MemoryMap = HashMap<String, (Vec<u8>, Instant)>;
+
 #[derive(Clone)]
 enum Backend {
-    Redis { client: redis::Client, conn: Arc<OnceCell<redis::aio::ConnectionManager>> },
-    Memory(Arc<Mutex<HashMap<String, (Vec<u8>, Instant)>>>),
+    Redis {
+        client: redis::Client,
+        conn: Arc<OnceCell<redis::aio::ConnectionManager>>,
+    },
+    Memory(Arc<Mutex<MemoryMap>>),
 }
 
 impl std::fmt::Debug for Kv {
@@ -49,12 +55,18 @@ impl Kv {
     pub fn redis(url: &str, prefix: &str) -> Result<Self, KvError> {
         Ok(Self {
             prefix: prefix.into(),
-            backend: Backend::Redis { client: redis::Client::open(url)?, conn: Arc::new(OnceCell::new()) },
+            backend: Backend::Redis {
+                client: redis::Client::open(url)?,
+                conn: Arc::new(OnceCell::new()),
+            },
         })
     }
 
     pub fn memory(prefix: &str) -> Self {
-        Self { prefix: prefix.into(), backend: Backend::Memory(Arc::default()) }
+        Self {
+            prefix: prefix.into(),
+            backend: Backend::Memory(Arc::default()),
+        }
     }
 
     /// `{prefix}:t:{tenant}:{name}`.
@@ -65,13 +77,15 @@ impl Kv {
     async fn conn(&self) -> Result<Option<redis::aio::ConnectionManager>, KvError> {
         match &self.backend {
             Backend::Redis { client, conn } => Ok(Some(
-                conn.get_or_try_init(|| redis::aio::ConnectionManager::new(client.clone())).await?.clone(),
+                conn.get_or_try_init(|| redis::aio::ConnectionManager::new(client.clone()))
+                    .await?
+                    .clone(),
             )),
             Backend::Memory(_) => Ok(None),
         }
     }
 
-    fn memory_map(&self) -> Option<std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, Instant)>>> {
+    fn memory_map(&self) -> Option<std::sync::MutexGuard<'_, MemoryMap>> {
         match &self.backend {
             Backend::Memory(m) => {
                 let mut map = match m.lock() {
@@ -87,10 +101,22 @@ impl Kv {
     }
 
     /// Stores `value` under the tenant's `name` for `ttl`.
-    pub async fn set(&self, tenant: TenantId, name: &str, value: &[u8], ttl: Duration) -> Result<(), KvError> {
+    pub async fn set(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), KvError> {
         let key = self.key(tenant, name);
         if let Some(mut c) = self.conn().await? {
-            redis::cmd("SET").arg(&key).arg(value).arg("PX").arg(ttl_ms(ttl)).query_async::<()>(&mut c).await?;
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .query_async::<()>(&mut c)
+                .await?;
         } else if let Some(mut map) = self.memory_map() {
             map.insert(key, (value.to_vec(), Instant::now() + ttl));
         }
@@ -98,11 +124,23 @@ impl Kv {
     }
 
     /// Stores only if absent; true when stored (replay caches).
-    pub async fn set_nx(&self, tenant: TenantId, name: &str, value: &[u8], ttl: Duration) -> Result<bool, KvError> {
+    pub async fn set_nx(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, KvError> {
         let key = self.key(tenant, name);
         if let Some(mut c) = self.conn().await? {
-            let r: Option<String> =
-                redis::cmd("SET").arg(&key).arg(value).arg("NX").arg("PX").arg(ttl_ms(ttl)).query_async(&mut c).await?;
+            let r: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .query_async(&mut c)
+                .await?;
             Ok(r.is_some())
         } else if let Some(mut map) = self.memory_map() {
             if map.contains_key(&key) {
@@ -120,7 +158,9 @@ impl Kv {
         if let Some(mut c) = self.conn().await? {
             Ok(redis::cmd("GET").arg(&key).query_async(&mut c).await?)
         } else {
-            Ok(self.memory_map().and_then(|m| m.get(&key).map(|(v, _)| v.clone())))
+            Ok(self
+                .memory_map()
+                .and_then(|m| m.get(&key).map(|(v, _)| v.clone())))
         }
     }
 
@@ -131,14 +171,19 @@ impl Kv {
         if let Some(mut c) = self.conn().await? {
             Ok(redis::cmd("GETDEL").arg(&key).query_async(&mut c).await?)
         } else {
-            Ok(self.memory_map().and_then(|mut m| m.remove(&key).map(|(v, _)| v)))
+            Ok(self
+                .memory_map()
+                .and_then(|mut m| m.remove(&key).map(|(v, _)| v)))
         }
     }
 
     pub async fn del(&self, tenant: TenantId, name: &str) -> Result<(), KvError> {
         let key = self.key(tenant, name);
         if let Some(mut c) = self.conn().await? {
-            redis::cmd("DEL").arg(&key).query_async::<()>(&mut c).await?;
+            redis::cmd("DEL")
+                .arg(&key)
+                .query_async::<()>(&mut c)
+                .await?;
         } else if let Some(mut map) = self.memory_map() {
             map.remove(&key);
         }
@@ -162,15 +207,28 @@ mod tests {
     async fn the_memory_backend_keeps_tenants_apart_and_expires_values() {
         let kv = Kv::memory("gh");
         let (a, b) = (TenantId::new_random(), TenantId::new_random());
-        kv.set(a, "code:x", b"A", Duration::from_secs(60)).await.unwrap();
+        kv.set(a, "code:x", b"A", Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(kv.get(b, "code:x").await.unwrap(), None);
         assert_eq!(kv.take(b, "code:x").await.unwrap(), None);
         assert_eq!(kv.take(a, "code:x").await.unwrap(), Some(b"A".to_vec()));
         assert_eq!(kv.take(a, "code:x").await.unwrap(), None, "single use");
-        assert!(kv.set_nx(a, "jti", b"1", Duration::from_millis(30)).await.unwrap());
-        assert!(!kv.set_nx(a, "jti", b"1", Duration::from_millis(30)).await.unwrap());
+        assert!(kv
+            .set_nx(a, "jti", b"1", Duration::from_millis(30))
+            .await
+            .unwrap());
+        assert!(!kv
+            .set_nx(a, "jti", b"1", Duration::from_millis(30))
+            .await
+            .unwrap());
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(kv.set_nx(a, "jti", b"1", Duration::from_secs(1)).await.unwrap(), "expired");
+        assert!(
+            kv.set_nx(a, "jti", b"1", Duration::from_secs(1))
+                .await
+                .unwrap(),
+            "expired"
+        );
         assert!(kv.key(a, "x").starts_with(&format!("gh:t:{a}:")));
     }
 }

@@ -22,6 +22,8 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
     pub id_token_signed_response_alg: String,
+    /// Scopes the client may request with client_credentials.
+    pub scopes: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -41,6 +43,16 @@ pub struct NewClient {
     pub auth_method: Option<String>,
     /// Grant types; empty means authorization_code and refresh_token.
     pub grant_types: Vec<String>,
+    /// Scopes the client may request with client_credentials.
+    pub scopes: Vec<String>,
+}
+
+/// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+pub fn valid_scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && s.bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
 }
 
 pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
@@ -93,6 +105,9 @@ impl NewClient {
             return Err(StoreError::Invalid(
                 "the authorization_code grant needs at least one redirect URI".into(),
             ));
+        }
+        if let Some(bad) = self.scopes.iter().find(|s| !valid_scope_token(s)) {
+            return Err(StoreError::Invalid(format!("{bad:?} is not a valid scope")));
         }
         Ok((method, grants))
     }
@@ -152,10 +167,10 @@ pub async fn create(
     let client = sqlx::query_as!(
         Client,
         "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
-                              redirect_uris, post_logout_redirect_uris, grant_types)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              redirect_uris, post_logout_redirect_uris, grant_types, scopes)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          returning client_id, name, public, first_party, auth_method, redirect_uris,
-                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at",
+                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         Uuid::new_v4().simple().to_string(),
@@ -167,6 +182,7 @@ pub async fn create(
         &redirect_uris,
         &post_logout,
         &grant_types,
+        &new.scopes,
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -177,7 +193,7 @@ pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, 
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at
          from clients where client_id = $1",
         client_id,
     )
@@ -189,7 +205,7 @@ pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at
          from clients where name = $1 order by created_at limit 1",
         name,
     )
@@ -232,7 +248,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at
          from clients order by created_at, client_id",
     )
     .fetch_all(&mut **tx)

@@ -51,10 +51,17 @@ fn used_key(code: &str) -> String {
 }
 
 /// Stores a grant and returns its code.
-pub async fn issue(kv: &Kv, tenant: TenantId, grant: &CodeGrant, ttl: Duration) -> Result<String, OAuthError> {
+pub async fn issue(
+    kv: &Kv,
+    tenant: TenantId,
+    grant: &CodeGrant,
+    ttl: Duration,
+) -> Result<String, OAuthError> {
     let code = random_token();
     let value = serde_json::to_vec(grant).map_err(OAuthError::internal)?;
-    kv.set(tenant, &code_key(&code), &value, ttl).await.map_err(OAuthError::internal)?;
+    kv.set(tenant, &code_key(&code), &value, ttl)
+        .await
+        .map_err(OAuthError::internal)?;
     Ok(code)
 }
 
@@ -69,17 +76,34 @@ pub enum Presented {
 
 /// Takes the code (once). Unknown and expired codes are `Replayed(None)`.
 pub async fn take(kv: &Kv, tenant: TenantId, code: &str) -> Result<Presented, OAuthError> {
-    if let Some(raw) = kv.take(tenant, &code_key(code)).await.map_err(OAuthError::internal)? {
+    if let Some(raw) = kv
+        .take(tenant, &code_key(code))
+        .await
+        .map_err(OAuthError::internal)?
+    {
         let grant = serde_json::from_slice(&raw).map_err(OAuthError::internal)?;
         return Ok(Presented::Fresh(grant));
     }
-    let used = kv.get(tenant, &used_key(code)).await.map_err(OAuthError::internal)?;
-    Ok(Presented::Replayed(used.and_then(|raw| serde_json::from_slice(&raw).ok())))
+    let used = kv
+        .get(tenant, &used_key(code))
+        .await
+        .map_err(OAuthError::internal)?;
+    Ok(Presented::Replayed(
+        used.and_then(|raw| serde_json::from_slice(&raw).ok()),
+    ))
 }
 
 /// Records what a code was redeemed for, for `ttl` (at least as long as the
 /// refresh family and access token could be abused).
-pub async fn mark_redeemed(kv: &Kv, tenant: TenantId, code: &str, r: &Redeemed, ttl: Duration) -> Result<(), OAuthError> {
+pub async fn mark_redeemed(
+    kv: &Kv,
+    tenant: TenantId,
+    code: &str,
+    r: &Redeemed,
+    ttl: Duration,
+) -> Result<(), OAuthError> {
     let value = serde_json::to_vec(r).map_err(OAuthError::internal)?;
-    kv.set(tenant, &used_key(code), &value, ttl).await.map_err(OAuthError::internal)
+    kv.set(tenant, &used_key(code), &value, ttl)
+        .await
+        .map_err(OAuthError::internal)
 }

@@ -7,7 +7,12 @@ use uuid::Uuid;
 use crate::StoreError;
 
 /// Whether the user already granted every one of `scopes` to the client.
-pub async fn covers(tx: &mut TenantTx, user: Uuid, client_id: &str, scopes: &[&str]) -> Result<bool, StoreError> {
+pub async fn covers(
+    tx: &mut TenantTx,
+    user: Uuid,
+    client_id: &str,
+    scopes: &[&str],
+) -> Result<bool, StoreError> {
     let granted = sqlx::query_scalar!(
         "select scopes from consents where user_id = $1 and client_id = $2",
         user,
@@ -19,7 +24,12 @@ pub async fn covers(tx: &mut TenantTx, user: Uuid, client_id: &str, scopes: &[&s
 }
 
 /// Adds `scopes` to what the user granted the client.
-pub async fn grant(tx: &mut TenantTx, user: Uuid, client_id: &str, scopes: &[&str]) -> Result<(), StoreError> {
+pub async fn grant(
+    tx: &mut TenantTx,
+    user: Uuid,
+    client_id: &str,
+    scopes: &[&str],
+) -> Result<(), StoreError> {
     let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
     sqlx::query!(
         "insert into consents (tenant_id, user_id, client_id, scopes) values ($1, $2, $3, $4)
@@ -38,9 +48,13 @@ pub async fn grant(tx: &mut TenantTx, user: Uuid, client_id: &str, scopes: &[&st
 
 /// Withdraws the user's consent for the client.
 pub async fn revoke(tx: &mut TenantTx, user: Uuid, client_id: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query!("delete from consents where user_id = $1 and client_id = $2", user, client_id)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
+    Ok(sqlx::query!(
+        "delete from consents where user_id = $1 and client_id = $2",
+        user,
+        client_id
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
         > 0)
 }

@@ -250,12 +250,15 @@ pub struct KeyInfo {
 pub struct TenantKeys {
     pub active: Vec<Arc<SigningKey>>,
     pub jwks: Value,
-    verifying: std::collections::HashMap<String, (jsonwebtoken::Algorithm, jsonwebtoken::DecodingKey)>,
+    verifying:
+        std::collections::HashMap<String, (jsonwebtoken::Algorithm, jsonwebtoken::DecodingKey)>,
 }
 
 impl std::fmt::Debug for TenantKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantKeys").field("active", &self.active).finish_non_exhaustive()
+        f.debug_struct("TenantKeys")
+            .field("active", &self.active)
+            .finish_non_exhaustive()
     }
 }
 
@@ -266,7 +269,10 @@ impl TenantKeys {
 
     /// The verifying key and its algorithm for a kid this tenant published.
     /// Verification is pinned to that algorithm, never the token's claim.
-    pub fn verifying(&self, kid: &str) -> Option<&(jsonwebtoken::Algorithm, jsonwebtoken::DecodingKey)> {
+    pub fn verifying(
+        &self,
+        kid: &str,
+    ) -> Option<&(jsonwebtoken::Algorithm, jsonwebtoken::DecodingKey)> {
         self.verifying.get(kid)
     }
 }
@@ -437,12 +443,16 @@ pub async fn load(tx: &mut TenantTx, keyring: &Keyring) -> Result<TenantKeys, Ke
                 blob: row.sealed_private_key,
             };
             let der = keyring.open(&sealed, &aad(tx.tenant(), &row.kid))?;
-            keys.active
-                .push(Arc::new(SigningKey::from_pkcs8(row.kid.clone(), alg, &der)?));
+            keys.active.push(Arc::new(SigningKey::from_pkcs8(
+                row.kid.clone(),
+                alg,
+                &der,
+            )?));
         }
-        if let (Some(alg), Ok(jwk)) =
-            (jwt_alg(&row.alg), serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone()))
-        {
+        if let (Some(alg), Ok(jwk)) = (
+            jwt_alg(&row.alg),
+            serde_json::from_value::<jsonwebtoken::jwk::Jwk>(row.public_jwk.clone()),
+        ) {
             if let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(&jwk) {
                 keys.verifying.insert(row.kid.clone(), (alg, key));
             }

@@ -3,10 +3,14 @@
 //! and their lifecycle, and the protocol provider that the pool keeps per
 //! tenant (keys and JWKS ready in memory).
 
+pub mod authorize;
+pub mod client_auth;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod discovery;
 pub mod error;
+pub mod grants;
 pub mod jws;
 pub mod keys;
 pub mod pkce;

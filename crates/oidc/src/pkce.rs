@@ -9,17 +9,25 @@ use subtle::ConstantTimeEq as _;
 /// RFC 7636 §4.1: 43 to 128 characters of [A-Z a-z 0-9 - . _ ~].
 pub fn valid_verifier(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// RFC 7636 §4.2: the S256 challenge is base64url(SHA-256(verifier)), 43 characters.
 pub fn valid_challenge(c: &str) -> bool {
-    c.len() == 43 && c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
 /// RFC 7636 §4.6, compared in constant time.
 pub fn verify_s256(verifier: &str, challenge: &str) -> bool {
-    valid_verifier(verifier) && B64.encode(Sha256::digest(verifier.as_bytes())).as_bytes().ct_eq(challenge.as_bytes()).into()
+    valid_verifier(verifier)
+        && B64
+            .encode(Sha256::digest(verifier.as_bytes()))
+            .as_bytes()
+            .ct_eq(challenge.as_bytes())
+            .into()
 }
 
 #[cfg(test)]
@@ -32,7 +40,10 @@ mod tests {
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(valid_challenge(challenge));
         assert!(verify_s256(verifier, challenge));
-        assert!(!verify_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX", challenge));
+        assert!(!verify_s256(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX",
+            challenge
+        ));
         assert!(!verify_s256("short", challenge));
         assert!(!valid_verifier(&"a".repeat(129)));
     }

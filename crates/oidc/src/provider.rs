@@ -20,6 +20,8 @@ pub struct TenantProvider {
     pub keys: TenantKeys,
     /// `{"keys":[…]}`, serialised once (RFC 7517 §5).
     pub jwks_body: Arc<[u8]>,
+    /// The provider metadata, serialised once (OpenID Connect Discovery §3).
+    pub discovery_body: Arc<[u8]>,
 }
 
 impl Deref for TenantProvider {
@@ -64,10 +66,15 @@ impl TenantProvider {
         }
         tx.commit().await?;
         let jwks_body: Arc<[u8]> = serde_json::to_vec(&loaded.jwks).unwrap_or_default().into();
+        let discovery_body: Arc<[u8]> =
+            serde_json::to_vec(&crate::discovery::document(&base.issuer))
+                .unwrap_or_default()
+                .into();
         Ok(Self {
             base,
             keys: loaded,
             jwks_body,
+            discovery_body,
         })
     }
 }

@@ -24,7 +24,11 @@ pub struct RefreshGrant {
 }
 
 /// Issues a new token in `grant.family_id`, valid for `ttl_secs`.
-pub async fn issue(tx: &mut TenantTx, grant: &RefreshGrant, ttl_secs: i64) -> Result<String, OAuthError> {
+pub async fn issue(
+    tx: &mut TenantTx,
+    grant: &RefreshGrant,
+    ttl_secs: i64,
+) -> Result<String, OAuthError> {
     let token = random_token();
     sqlx::query!(
         "insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope, sid,
@@ -95,10 +99,13 @@ pub async fn find(tx: &mut TenantTx, token: &str) -> Result<Option<Found>, OAuth
 }
 
 pub async fn mark_used(tx: &mut TenantTx, id: Uuid) -> Result<(), OAuthError> {
-    sqlx::query!("update refresh_tokens set used_at = now(), updated_at = now() where id = $1", id)
-        .execute(&mut **tx)
-        .await
-        .map_err(OAuthError::internal)?;
+    sqlx::query!(
+        "update refresh_tokens set used_at = now(), updated_at = now() where id = $1",
+        id
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(OAuthError::internal)?;
     Ok(())
 }
 

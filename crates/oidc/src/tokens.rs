@@ -64,7 +64,11 @@ pub struct IdClaims {
 
 /// Token lifetimes from the tenant's effective settings (seconds).
 pub fn ttl(provider: &TenantProvider, key: &str, default: u64) -> i64 {
-    let v = provider.settings.get("oidc", key).and_then(serde_json::Value::as_u64).unwrap_or(default);
+    let v = provider
+        .settings
+        .get("oidc", key)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(default);
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -83,7 +87,10 @@ pub struct AccessGrant<'a> {
 }
 
 /// Signs an RFC 9068 access token; returns it with its claims.
-pub fn issue_access_token(p: &TenantProvider, g: &AccessGrant<'_>) -> Result<(String, AccessClaims), OAuthError> {
+pub fn issue_access_token(
+    p: &TenantProvider,
+    g: &AccessGrant<'_>,
+) -> Result<(String, AccessClaims), OAuthError> {
     let iat = now();
     let claims = AccessClaims {
         iss: p.issuer.clone(),
@@ -97,7 +104,10 @@ pub fn issue_access_token(p: &TenantProvider, g: &AccessGrant<'_>) -> Result<(St
         auth_time: g.auth_time,
         sid: g.sid.map(str::to_owned),
     };
-    let key = p.keys.signing(ACCESS_TOKEN_ALG).ok_or_else(|| OAuthError::internal("no active ES256 key"))?;
+    let key = p
+        .keys
+        .signing(ACCESS_TOKEN_ALG)
+        .ok_or_else(|| OAuthError::internal("no active ES256 key"))?;
     let token = jws::sign(key, Some("at+jwt"), &claims).map_err(OAuthError::internal)?;
     Ok((token, claims))
 }
@@ -120,8 +130,15 @@ pub fn at_hash(access_token: &str, alg: Alg) -> String {
     }
 }
 
-pub fn sign_id_token(p: &TenantProvider, alg: Alg, claims: &IdClaims) -> Result<String, OAuthError> {
-    let key = p.keys.signing(alg).ok_or_else(|| OAuthError::internal("no active key for the client's alg"))?;
+pub fn sign_id_token(
+    p: &TenantProvider,
+    alg: Alg,
+    claims: &IdClaims,
+) -> Result<String, OAuthError> {
+    let key = p
+        .keys
+        .signing(alg)
+        .ok_or_else(|| OAuthError::internal("no active key for the client's alg"))?;
     jws::sign(key, None, claims).map_err(OAuthError::internal)
 }
 
@@ -130,21 +147,39 @@ fn revoked_key(jti: &str) -> String {
 }
 
 /// Remembers a revoked access token until it would have expired anyway.
-pub async fn revoke_access_token(kv: &Kv, p: &TenantProvider, claims: &AccessClaims) -> Result<(), OAuthError> {
+pub async fn revoke_access_token(
+    kv: &Kv,
+    p: &TenantProvider,
+    claims: &AccessClaims,
+) -> Result<(), OAuthError> {
     let remaining = (claims.exp - now()).max(1);
-    kv.set(p.tenant.id, &revoked_key(&claims.jti), b"1", std::time::Duration::from_secs(remaining.unsigned_abs()))
-        .await
-        .map_err(OAuthError::internal)
+    kv.set(
+        p.tenant.id,
+        &revoked_key(&claims.jti),
+        b"1",
+        std::time::Duration::from_secs(remaining.unsigned_abs()),
+    )
+    .await
+    .map_err(OAuthError::internal)
 }
 
 /// Verifies an access token of this tenant: signature by a key this tenant
 /// published (pinned to that key's algorithm), `typ` at+jwt (RFC 9068 §4),
 /// issuer, expiry, and not revoked. A token of another tenant fails here:
 /// its kid is not among this tenant's keys, and its issuer differs.
-pub async fn verify_access_token(kv: &Kv, p: &TenantProvider, token: &str) -> Result<AccessClaims, OAuthError> {
-    let invalid = || OAuthError::InvalidToken("the access token is invalid, expired or revoked".into());
+pub async fn verify_access_token(
+    kv: &Kv,
+    p: &TenantProvider,
+    token: &str,
+) -> Result<AccessClaims, OAuthError> {
+    let invalid =
+        || OAuthError::InvalidToken("the access token is invalid, expired or revoked".into());
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-    if !header.typ.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")) {
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("at+jwt"))
+    {
         return Err(invalid());
     }
     let kid = header.kid.ok_or_else(invalid)?;
@@ -154,8 +189,15 @@ pub async fn verify_access_token(kv: &Kv, p: &TenantProvider, token: &str) -> Re
     validation.set_audience(&[&p.issuer]);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(|_| invalid())?.claims;
-    if kv.get(p.tenant.id, &revoked_key(&claims.jti)).await.map_err(OAuthError::internal)?.is_some() {
+    let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+        .map_err(|_| invalid())?
+        .claims;
+    if kv
+        .get(p.tenant.id, &revoked_key(&claims.jti))
+        .await
+        .map_err(OAuthError::internal)?
+        .is_some()
+    {
         return Err(invalid());
     }
     Ok(claims)
@@ -172,5 +214,7 @@ pub fn verify_id_token_hint(p: &TenantProvider, token: &str) -> Option<IdClaims>
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.set_required_spec_claims(&["iss", "sub", "aud"]);
-    jsonwebtoken::decode::<IdClaims>(token, key, &validation).ok().map(|d| d.claims)
+    jsonwebtoken::decode::<IdClaims>(token, key, &validation)
+        .ok()
+        .map(|d| d.claims)
 }

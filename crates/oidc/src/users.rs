@@ -188,7 +188,10 @@ pub fn released(u: &UserClaims, scopes: &[&str]) -> serde_json::Map<String, serd
         put("phone_number_verified", json!(u.phone_number_verified));
     }
     if scopes.contains(&"address") {
-        put("address", u.address.clone().unwrap_or(serde_json::Value::Null));
+        put(
+            "address",
+            u.address.clone().unwrap_or(serde_json::Value::Null),
+        );
     }
     out
 }

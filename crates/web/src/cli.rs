@@ -389,6 +389,7 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
                 allow_http: false,
                 auth_method: None,
                 grant_types: vec![],
+                scopes: vec![],
             };
             let (c, secret) = clients::create(&mut tx, new).await.map_err(store)?;
             (c.client_id, secret.unwrap_or_default())

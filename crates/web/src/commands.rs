@@ -68,6 +68,9 @@ pub struct ClientCreate {
     /// authorization_code, refresh_token, client_credentials (repeatable; default: the first two).
     #[arg(long = "grant-type", value_name = "GRANT")]
     pub grant_types: Vec<String>,
+    /// A scope the client may request with client_credentials (repeatable, or space-separated).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
     /// A first-party client: users are not asked for consent.
     #[arg(long = "first-party")]
     pub first_party: bool,
@@ -174,6 +177,12 @@ pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure>
                 allow_http: state.config.environment == Environment::Development,
                 auth_method: c.auth_method,
                 grant_types: c.grant_types,
+                scopes: c
+                    .scopes
+                    .iter()
+                    .flat_map(|s| s.split_whitespace())
+                    .map(str::to_owned)
+                    .collect(),
             };
             let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
             let (client, secret) = clients::create(&mut tx, new).await.map_err(store)?;

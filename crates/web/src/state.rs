@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use gatehouse_core::clock::{Clock, SystemClock};
 use gatehouse_core::config::Config;
-use gatehouse_core::events::EventBus;
 use gatehouse_core::crypto::PasswordHasher;
+use gatehouse_core::events::EventBus;
 use gatehouse_core::kv::Kv;
 use gatehouse_core::secretbox::Keyring;
 use gatehouse_core::Db;
@@ -93,7 +93,9 @@ impl AppState {
         };
         // At most one hash per core at a time: a login burst cannot take
         // every core from the async executor's other work.
-        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2);
         let hasher = PasswordHasher::new(cores).map_err(|e| e.to_string())?;
         let subdomain_base = resolver_config
             .base_domain

@@ -16,6 +16,7 @@ fn app() -> NewClient {
         allow_http: false,
         auth_method: None,
         grant_types: vec![],
+        scopes: vec![],
     }
 }
 

@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod e2e;
+mod front;
 mod http;
 mod nodes;
+mod protocol;
 mod support;

@@ -203,4 +203,72 @@ async fn both_nodes_serve_the_new_jwks_within_a_second_of_a_cli_rotation() {
     let elapsed = started.elapsed();
     eprintln!("both nodes served the rotated JWKS {elapsed:?} after the CLI started");
     assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+
+    // A token signed after the rotation (by node A, with the new key)
+    // verifies on both nodes.
+    let m2m = cli(
+        &prefix,
+        &[
+            "client",
+            "create",
+            "--tenant",
+            &slug,
+            "--name",
+            "M2M",
+            "--grant-type",
+            "client_credentials",
+            "--scope",
+            "api",
+            "--json",
+        ],
+    )
+    .await
+    .json();
+    let (id, secret) = (
+        m2m["client_id"].as_str().unwrap(),
+        m2m["client_secret"].as_str().unwrap(),
+    );
+    let token: serde_json::Value = client
+        .post(format!("{}/t/{slug}/token", a.base))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = token["access_token"].as_str().unwrap();
+    let kid = access.split('.').next().map(|h| {
+        use base64::Engine as _;
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    });
+    let active_es256 = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "ES256" && k["state"] == "active")
+        .unwrap()["kid"]
+        .as_str()
+        .map(str::to_owned);
+    assert_eq!(kid, active_es256, "signed with the newly activated key");
+    for node in [&a, &b] {
+        let intro: serde_json::Value = client
+            .post(format!("{}/t/{slug}/introspect", node.base))
+            .basic_auth(id, Some(secret))
+            .form(&[("token", access)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(intro["active"], true, "{}", node.base);
+    }
 }

@@ -1,0 +1,368 @@
+//! The authorization endpoint (OpenID Connect Core 1.0 §3.1.2, RFC 6749
+//! §3.1 and §4.1), by GET and by form POST (Core §3.1.2.1). The request is
+//! validated by [`gatehouse_oidc::authorize`]; then the user's session
+//! decides: log in (a pending request and a redirect to the login page),
+//! consent (the consent page), or an authorization code at once.
+//!
+//! Responses carry `iss` (RFC 9207) beside `code` and `state`, in the query
+//! of the redirect URI or, with `response_mode=form_post`, in an
+//! auto-submitted form (OAuth 2.0 Form Post Response Mode).
+
+use std::time::Duration;
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Extension, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use gatehouse_core::crypto::random_token;
+use gatehouse_core::TenantTx;
+use gatehouse_oidc::authorize::{
+    self as authz, AuthorizeError, Prompt, RedirectError, ResponseMode, ValidatedRequest,
+};
+use gatehouse_oidc::clients::{self, Client};
+use gatehouse_oidc::codes::{self, CodeGrant};
+use gatehouse_oidc::{consents, tokens, users};
+use uuid::Uuid;
+
+use super::page::{self, Chrome, ConsentPage, Csp, FormPostPage};
+use super::pending::{self, Pending};
+use super::session::{self, Session};
+use super::{Failure, Front};
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+
+/// `GET {issuer}/authorize`.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentTenant>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let f = Front::new(state, current);
+    match query {
+        Ok(Query(params)) => authorize(&f, &headers, params).await,
+        Err(_) => Err(unreadable()),
+    }
+    .unwrap_or_else(|e| f.fail(e))
+}
+
+/// `POST {issuer}/authorize`, form-encoded (OpenID Connect Core §3.1.2.1).
+pub async fn post(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentTenant>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let f = Front::new(state, current);
+    match form {
+        Ok(Form(params)) => authorize(&f, &headers, params).await,
+        Err(_) => Err(unreadable()),
+    }
+    .unwrap_or_else(|e| f.fail(e))
+}
+
+fn unreadable() -> Failure {
+    Failure::bad(
+        "This request cannot be completed",
+        "The sign-in request could not be read. Go back to the application and try again.",
+    )
+}
+
+fn not_redirectable(message: String) -> Failure {
+    Failure::bad("This request cannot be completed", message)
+}
+
+async fn authorize(
+    f: &Front,
+    headers: &HeaderMap,
+    params: Vec<(String, String)>,
+) -> Result<Response, Failure> {
+    let client_id =
+        authz::client_id(&params).map_err(|e| not_redirectable(e.description().to_owned()))?;
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let client = clients::find(&mut tx, client_id).await?;
+    let request = match authz::validate(&params, client.as_ref()) {
+        Ok(r) => r,
+        Err(AuthorizeError::NoRedirect(message)) => return Err(not_redirectable(message)),
+        Err(AuthorizeError::Redirect(e)) => return respond_error(f, &e, &[]),
+    };
+    let Some(client) = client else {
+        return Err(Failure::Internal);
+    };
+
+    // OpenID Connect Core §3.1.2.1 id_token_hint: the user the client
+    // believes is logged in; a hint this issuer did not sign is refused.
+    let hinted = match &request.id_token_hint {
+        None => None,
+        Some(hint) => match tokens::verify_id_token_hint(&f.provider, hint) {
+            Some(claims) => Some(claims.sub),
+            None => {
+                let e = error_for(
+                    &request,
+                    "invalid_request",
+                    "id_token_hint is not a valid ID token of this issuer",
+                );
+                return respond_error(f, &e, &[]);
+            }
+        },
+    };
+    let now = tokens::now();
+    let session = match session::current(f, headers).await? {
+        Some(s) => active_user(&mut tx, s).await?,
+        None => None,
+    };
+    // Core §3.1.2.1 max_age: re-authenticate when the last authentication
+    // is older. max_age=0 always re-authenticates (as prompt=login), even
+    // within the second of the last login.
+    let usable = session.filter(|(s, _)| {
+        let fresh = match request.max_age {
+            None => true,
+            Some(0) => false,
+            Some(max) => now.saturating_sub(s.auth_time) <= i64::try_from(max).unwrap_or(i64::MAX),
+        };
+        fresh
+            && hinted
+                .as_deref()
+                .is_none_or(|sub| sub == s.user_id.to_string())
+    });
+
+    // Core §3.1.2.6: with prompt=none, nothing may be shown to the user.
+    if request.has_prompt(Prompt::None) {
+        let Some((s, _)) = usable else {
+            let e = error_for(&request, "login_required", "the user is not logged in");
+            return respond_error(f, &e, &[]);
+        };
+        if needs_consent(&mut tx, &client, &request, s.user_id).await? {
+            let e = error_for(
+                &request,
+                "consent_required",
+                "the user has not consented to this request",
+            );
+            return respond_error(f, &e, &[]);
+        }
+        tx.commit().await?;
+        return issue(f, &request, &s, &[]).await;
+    }
+
+    let Some((s, username)) = usable.filter(|_| !request.has_prompt(Prompt::Login)) else {
+        tx.commit().await?;
+        let id = pending::park(f, &Pending { request, sid: None }).await?;
+        return Ok(page::see_other(&f.url(&format!("/login?req={id}")), &[]));
+    };
+    if needs_consent(&mut tx, &client, &request, s.user_id).await? {
+        tx.commit().await?;
+        let pending = Pending {
+            request,
+            sid: Some(s.sid.clone()),
+        };
+        let id = pending::park(f, &pending).await?;
+        return Ok(consent_page(
+            f,
+            headers,
+            &id,
+            &pending.request,
+            &client,
+            &username,
+        ));
+    }
+    tx.commit().await?;
+    issue(f, &request, &s, &[]).await
+}
+
+/// The session with its username, if its user still exists and is enabled.
+pub(crate) async fn active_user(
+    tx: &mut TenantTx,
+    session: Session,
+) -> Result<Option<(Session, String)>, Failure> {
+    Ok(users::claims(tx, session.user_id)
+        .await?
+        .filter(|u| !u.disabled)
+        .map(|u| (session, u.username)))
+}
+
+/// Whether the user must be asked (OpenID Connect Core §3.1.2.4): always
+/// with prompt=consent; never for a first-party client; otherwise unless
+/// every requested scope was granted before.
+pub(crate) async fn needs_consent(
+    tx: &mut TenantTx,
+    client: &Client,
+    request: &ValidatedRequest,
+    user: Uuid,
+) -> Result<bool, Failure> {
+    if request.has_prompt(Prompt::Consent) {
+        return Ok(true);
+    }
+    if client.first_party {
+        return Ok(false);
+    }
+    Ok(!consents::covers(tx, user, &client.client_id, &request.scope_refs()).await?)
+}
+
+/// Continues a pending request right after the user logged in: the consent
+/// page or a code.
+pub(crate) async fn after_login(
+    f: &Front,
+    headers: &HeaderMap,
+    request: ValidatedRequest,
+    session: &Session,
+    username: &str,
+    cookies: &[Option<HeaderValue>],
+) -> Result<Response, Failure> {
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let Some(client) = clients::find(&mut tx, &request.client_id).await? else {
+        return Err(Failure::bad(
+            "This request cannot be completed",
+            "The application that sent you here is no longer registered.",
+        ));
+    };
+    let consent = needs_consent(&mut tx, &client, &request, session.user_id).await?;
+    tx.commit().await?;
+    if consent {
+        let pending = Pending {
+            request,
+            sid: Some(session.sid.clone()),
+        };
+        let id = pending::park(f, &pending).await?;
+        let page = consent_page(f, headers, &id, &pending.request, &client, username);
+        return Ok(page::with_cookies(page, cookies));
+    }
+    issue(f, &request, session, cookies).await
+}
+
+/// The consent page of pending request `id`.
+pub(crate) fn consent_page(
+    f: &Front,
+    headers: &HeaderMap,
+    id: &str,
+    request: &ValidatedRequest,
+    client: &Client,
+    username: &str,
+) -> Response {
+    let (csrf, set_csrf) = session::csrf_token(f, headers);
+    let page = ConsentPage {
+        chrome: Chrome::of(f),
+        req: id,
+        csrf: &csrf,
+        client_name: &client.name,
+        username,
+        scopes: request
+            .scopes
+            .iter()
+            .filter_map(|s| page::scope_text(s))
+            .collect(),
+    };
+    page::render(
+        StatusCode::OK,
+        &page,
+        &Csp::redirecting_to(&request.redirect_uri),
+        &[set_csrf],
+    )
+}
+
+/// Issues an authorization code for the session's user (RFC 6749 §4.1.2)
+/// and sends it to the client.
+pub(crate) async fn issue(
+    f: &Front,
+    request: &ValidatedRequest,
+    session: &Session,
+    cookies: &[Option<HeaderValue>],
+) -> Result<Response, Failure> {
+    let grant = CodeGrant {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        user_id: session.user_id,
+        scope: request.scope(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time: session.auth_time,
+        sid: session.sid.clone(),
+        acr: None,
+        amr: session.amr.clone(),
+        family_id: Uuid::new_v4(),
+    };
+    let ttl = tokens::ttl(&f.provider, "authorization_code_ttl_secs", 60);
+    let ttl = Duration::from_secs(u64::try_from(ttl).unwrap_or(60).max(1));
+    let code = codes::issue(&f.state.kv, f.tenant_id(), &grant, ttl).await?;
+    let mut params = vec![("code", code.as_str())];
+    if let Some(state) = &request.state {
+        params.push(("state", state));
+    }
+    respond(
+        f,
+        &request.redirect_uri,
+        request.response_mode,
+        &params,
+        cookies,
+    )
+}
+
+/// An error for the client of `request`.
+pub(crate) fn error_for(
+    request: &ValidatedRequest,
+    error: &'static str,
+    description: &str,
+) -> RedirectError {
+    RedirectError {
+        redirect_uri: request.redirect_uri.clone(),
+        response_mode: request.response_mode,
+        state: request.state.clone(),
+        error,
+        description: authz::error_description(description),
+    }
+}
+
+/// Sends an error to the client (RFC 6749 §4.1.2.1).
+pub(crate) fn respond_error(
+    f: &Front,
+    e: &RedirectError,
+    cookies: &[Option<HeaderValue>],
+) -> Result<Response, Failure> {
+    let mut params = vec![
+        ("error", e.error),
+        ("error_description", e.description.as_str()),
+    ];
+    if let Some(state) = &e.state {
+        params.push(("state", state));
+    }
+    respond(f, &e.redirect_uri, e.response_mode, &params, cookies)
+}
+
+/// Sends authorization response parameters, plus `iss` (RFC 9207 §2), to the
+/// client's redirect URI in the request's response mode.
+fn respond(
+    f: &Front,
+    redirect_uri: &str,
+    mode: ResponseMode,
+    params: &[(&str, &str)],
+    cookies: &[Option<HeaderValue>],
+) -> Result<Response, Failure> {
+    let iss = f.provider.issuer.as_str();
+    match mode {
+        ResponseMode::Query => {
+            // RFC 6749 §3.1.2: keep the redirect URI's own query, append ours.
+            let mut url = url::Url::parse(redirect_uri).map_err(super::internal)?;
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in params {
+                    q.append_pair(k, v);
+                }
+                q.append_pair("iss", iss);
+            }
+            Ok(page::see_other(url.as_str(), cookies))
+        }
+        ResponseMode::FormPost => {
+            let nonce = random_token();
+            let mut fields = params.to_vec();
+            fields.push(("iss", iss));
+            let page = FormPostPage {
+                chrome: Chrome::of(f),
+                action: redirect_uri,
+                fields,
+                nonce: &nonce,
+            };
+            let mut csp = Csp::redirecting_to(redirect_uri);
+            csp.script_nonce = Some(nonce.clone());
+            Ok(page::render(StatusCode::OK, &page, &csp, cookies))
+        }
+    }
+}

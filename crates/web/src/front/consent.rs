@@ -1,0 +1,120 @@
+//! The consent page (OpenID Connect Core §3.1.2.4): the user allows or
+//! denies the client the requested scopes. A pending request waiting for
+//! consent is bound to the session that was asked; an approval is
+//! remembered (`consents::grant`) so the user is asked again only for new
+//! scopes. Deny sends `access_denied` to the client (RFC 6749 §4.1.2.1).
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Extension, Form, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use gatehouse_oidc::{clients, consents};
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+
+use super::authorize::{active_user, error_for, issue, respond_error};
+use super::pending::{self, Pending};
+use super::session::{self, Session};
+use super::{Failure, Front};
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    req: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// `POST {issuer}/consent`.
+pub async fn post(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentTenant>,
+    headers: HeaderMap,
+    form: Result<Form<ConsentForm>, FormRejection>,
+) -> Response {
+    let f = Front::new(state, current);
+    let Ok(Form(form)) = form else {
+        return f.fail(Failure::csrf());
+    };
+    decide(&f, &headers, form)
+        .await
+        .unwrap_or_else(|e| f.fail(e))
+}
+
+fn signed_out() -> Failure {
+    Failure::bad(
+        "You are not signed in",
+        "Your session has ended. Go back to the application and sign in again.",
+    )
+}
+
+/// The session that pending request `req` is bound to, if it is the
+/// request's.
+async fn bound(f: &Front, headers: &HeaderMap, req: &str) -> Result<Session, Failure> {
+    let Some(pending) = pending::load(f, req).await? else {
+        return Err(Failure::expired());
+    };
+    let session = match session::current(f, headers).await? {
+        Some(s) => {
+            let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+            let active = active_user(&mut tx, s).await?;
+            tx.commit().await?;
+            active
+        }
+        None => None,
+    };
+    let Some((session, _)) = session else {
+        return Err(signed_out());
+    };
+    let same = pending
+        .sid
+        .as_deref()
+        .is_some_and(|sid| bool::from(sid.as_bytes().ct_eq(session.sid.as_bytes())));
+    if !same {
+        return Err(Failure::expired());
+    }
+    Ok(session)
+}
+
+async fn decide(f: &Front, headers: &HeaderMap, form: ConsentForm) -> Result<Response, Failure> {
+    if !session::csrf_ok(headers, &form.csrf) {
+        return Err(Failure::csrf());
+    }
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => {
+            return Err(Failure::bad(
+                "This request cannot be completed",
+                "Choose Allow or Deny.",
+            ))
+        }
+    };
+    let session = bound(f, headers, &form.req).await?;
+    // Single use: a second submission of the same page finds nothing.
+    let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {
+        return Err(Failure::expired());
+    };
+    if !approve {
+        tracing::info!(client = %request.client_id, "consent denied");
+        let e = error_for(&request, "access_denied", "the user denied the request");
+        return respond_error(f, &e, &[]);
+    }
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    if clients::find(&mut tx, &request.client_id).await?.is_none() {
+        return Err(Failure::expired());
+    }
+    consents::grant(
+        &mut tx,
+        session.user_id,
+        &request.client_id,
+        &request.scope_refs(),
+    )
+    .await?;
+    tx.commit().await?;
+    issue(f, &request, &session, &[]).await
+}

@@ -1,0 +1,184 @@
+//! The login page of a pending authorization request. A failed login says
+//! only "Invalid username or password." and takes as long whether the user
+//! exists or not: an unknown, disabled or password-less user is checked
+//! against a dummy argon2id hash (OWASP Authentication Cheat Sheet,
+//! "Authentication and Error Messages"). A successful login starts a new
+//! session (never reusing a cookie value the browser brought) and continues
+//! the request: the consent page, or the code for the client.
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Extension, Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use gatehouse_core::crypto::random_token;
+use gatehouse_oidc::{clients, users};
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+
+use super::authorize::after_login;
+use super::page::{self, Chrome, Csp, LoginPage};
+use super::pending::{self, Pending};
+use super::{internal, session, Failure, Front};
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+
+/// The one message of every failed login.
+pub const INVALID_CREDENTIALS: &str = "Invalid username or password.";
+
+/// A hash of a random password, made once with the server's parameters, so
+/// that verifying for a user who does not exist costs what it costs for one
+/// who does.
+static DUMMY_HASH: OnceCell<String> = OnceCell::const_new();
+
+async fn dummy_hash(f: &Front) -> Result<&'static str, Failure> {
+    DUMMY_HASH
+        .get_or_try_init(|| f.state.hasher.hash(random_token()))
+        .await
+        .map(String::as_str)
+        .map_err(internal)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    req: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    req: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `GET {issuer}/login?req={id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentTenant>,
+    headers: HeaderMap,
+    query: Result<Query<LoginQuery>, QueryRejection>,
+) -> Response {
+    let f = Front::new(state, current);
+    let Ok(Query(query)) = query else {
+        return f.fail(Failure::expired());
+    };
+    show(&f, &headers, &query.req, None, None)
+        .await
+        .unwrap_or_else(|e| f.fail(e))
+}
+
+/// `POST {issuer}/login`.
+pub async fn post(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentTenant>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let f = Front::new(state, current);
+    let Ok(Form(form)) = form else {
+        return f.fail(Failure::csrf());
+    };
+    login(&f, &headers, form)
+        .await
+        .unwrap_or_else(|e| f.fail(e))
+}
+
+/// Renders the login page of pending request `req`; `username` and
+/// `error` after a failed attempt.
+async fn show(
+    f: &Front,
+    headers: &HeaderMap,
+    req: &str,
+    username: Option<&str>,
+    error: Option<&str>,
+) -> Result<Response, Failure> {
+    let Some(pending) = pending::load(f, req).await? else {
+        return Err(Failure::expired());
+    };
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let client = clients::find(&mut tx, &pending.request.client_id).await?;
+    tx.commit().await?;
+    let (csrf, set_csrf) = session::csrf_token(f, headers);
+    let username = username
+        .or(pending.request.login_hint.as_deref())
+        .unwrap_or_default();
+    let page = LoginPage {
+        chrome: Chrome::of(f),
+        req,
+        csrf: &csrf,
+        username,
+        client_name: client.as_ref().map(|c| c.name.as_str()),
+        error,
+    };
+    Ok(page::render(
+        StatusCode::OK,
+        &page,
+        &Csp::redirecting_to(&pending.request.redirect_uri),
+        &[set_csrf],
+    ))
+}
+
+async fn login(f: &Front, headers: &HeaderMap, form: LoginForm) -> Result<Response, Failure> {
+    if !session::csrf_ok(headers, &form.csrf) {
+        return Err(Failure::csrf());
+    }
+    if pending::load(f, &form.req).await?.is_none() {
+        return Err(Failure::expired());
+    }
+    let username = form.username.trim();
+    let Some((user_id, username)) = check_password(f, username, form.password).await? else {
+        tracing::info!("login failed");
+        return show(
+            f,
+            headers,
+            &form.req,
+            Some(username),
+            Some(INVALID_CREDENTIALS),
+        )
+        .await;
+    };
+    let (session, set_cookie) = session::start(f, headers, user_id).await?;
+    let cookies = [set_cookie];
+    // From here on the session stands, whatever happens to the request.
+    let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {
+        // Finished in another tab meanwhile.
+        return Ok(page::with_cookies(f.fail(Failure::expired()), &cookies));
+    };
+    tracing::info!(user = %user_id, client = %request.client_id, "login");
+    match after_login(f, headers, request, &session, &username, &cookies).await {
+        Ok(response) => Ok(response),
+        Err(e) => Ok(page::with_cookies(f.fail(e), &cookies)),
+    }
+}
+
+/// The user's id and username if `password` is theirs and they may log in.
+/// Every path verifies one argon2id hash.
+async fn check_password(
+    f: &Front,
+    username: &str,
+    password: String,
+) -> Result<Option<(uuid::Uuid, String)>, Failure> {
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let user = users::find_by_username(&mut tx, username).await?;
+    // The same two queries whether the user exists or not.
+    let id = user.as_ref().map_or(uuid::Uuid::nil(), |u| u.id);
+    let stored = users::password_hash(&mut tx, id).await?;
+    let user = user.filter(|u| !u.disabled).map(|u| (u.id, u.username));
+    tx.commit().await?;
+    let (user, hash) = match (user, stored) {
+        (Some(user), Some(hash)) => (Some(user), hash),
+        _ => (None, dummy_hash(f).await?.to_owned()),
+    };
+    let ok = f
+        .state
+        .hasher
+        .verify(password, hash)
+        .await
+        .map_err(internal)?;
+    Ok(user.filter(|_| ok))
+}

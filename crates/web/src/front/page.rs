@@ -1,0 +1,320 @@
+//! HTML pages of the front channel and the headers every one of them
+//! carries: a strict Content-Security-Policy (no script unless a page names
+//! one by nonce, forms only to this site and to the redirect URI the page
+//! may end at), `X-Frame-Options: DENY` and `frame-ancestors 'none'`
+//! against clickjacking (RFC 9700 §4.16), `nosniff`, `no-referrer` (codes
+//! and state never leak in a `Referer`, RFC 9700 §4.2.4) and `no-store`.
+//! Templates are askama's, HTML-escaped throughout.
+
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::Front;
+
+/// The stylesheet, relative to the issuer.
+pub const STYLESHEET_PATH: &str = "/assets/gatehouse.css";
+
+const STYLESHEET: &str = include_str!("../../assets/gatehouse.css");
+
+/// `GET {issuer}/assets/gatehouse.css`.
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// What the layout shows on every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The tenant's display name, the heading of every page.
+    pub tenant_name: String,
+    /// The issuer's path (`/t/acme`, or empty): pages link below it.
+    pub base: String,
+}
+
+impl Chrome {
+    pub(crate) fn of(f: &Front) -> Self {
+        let base = super::session::cookie_path(&f.provider.issuer);
+        Self {
+            tenant_name: f.provider.tenant.display_name.clone(),
+            base: if base == "/" { String::new() } else { base },
+        }
+    }
+
+    pub fn stylesheet(&self) -> String {
+        format!("{}{STYLESHEET_PATH}", self.base)
+    }
+}
+
+/// The Content-Security-Policy of one page.
+#[derive(Debug, Clone, Default)]
+pub struct Csp {
+    /// Origins (besides 'self') that forms of the page may submit to or be
+    /// redirected to after submitting: Chrome applies `form-action` to the
+    /// redirects that follow a form POST.
+    pub form_action: Vec<String>,
+    /// The nonce of the page's one inline script, if it has one.
+    pub script_nonce: Option<String>,
+}
+
+impl Csp {
+    /// A policy whose forms may end at `uri` (a client's redirect URI).
+    pub fn redirecting_to(uri: &str) -> Self {
+        Self {
+            form_action: csp_source(uri).into_iter().collect(),
+            script_nonce: None,
+        }
+    }
+
+    pub fn header(&self) -> String {
+        let mut form_action = String::from("'self'");
+        for s in &self.form_action {
+            form_action.push(' ');
+            form_action.push_str(s);
+        }
+        let mut csp = format!(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        );
+        if let Some(n) = &self.script_nonce {
+            csp.push_str(&format!("; script-src 'nonce-{n}'"));
+        }
+        csp
+    }
+}
+
+/// The CSP source expression that allows `uri`: its origin for http(s),
+/// its scheme for the private-use schemes of native apps (RFC 8252 §7.1).
+pub fn csp_source(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    match url.scheme() {
+        "http" | "https" => {
+            let origin = url.origin();
+            origin.is_tuple().then(|| origin.ascii_serialization())
+        }
+        s => Some(format!("{s}:")),
+    }
+}
+
+/// The headers of every HTML page and redirect of the front channel.
+fn secure(response: &mut Response, csp: Option<&Csp>) {
+    let h = response.headers_mut();
+    if let Some(csp) = csp {
+        if let Ok(v) = HeaderValue::from_str(&csp.header()) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+fn add_cookies(response: &mut Response, cookies: &[Option<HeaderValue>]) {
+    for c in cookies.iter().flatten() {
+        response.headers_mut().append(header::SET_COOKIE, c.clone());
+    }
+}
+
+/// `response` with `cookies` set as well.
+pub fn with_cookies(mut response: Response, cookies: &[Option<HeaderValue>]) -> Response {
+    add_cookies(&mut response, cookies);
+    response
+}
+
+/// An HTML page.
+pub fn html(
+    status: StatusCode,
+    body: String,
+    csp: &Csp,
+    cookies: &[Option<HeaderValue>],
+) -> Response {
+    let mut response = (status, body).into_response();
+    secure(&mut response, Some(csp));
+    add_cookies(&mut response, cookies);
+    response
+}
+
+/// Renders a template into a page; a template that fails to render is
+/// logged and answered with a plain 500 page.
+pub fn render(
+    status: StatusCode,
+    template: &impl Template,
+    csp: &Csp,
+    cookies: &[Option<HeaderValue>],
+) -> Response {
+    match template.render() {
+        Ok(body) => html(status, body, csp, cookies),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<!doctype html><title>Error</title><p>Something went wrong.</p>".to_owned(),
+                &Csp::default(),
+                &[],
+            )
+        }
+    }
+}
+
+/// `303 See Other` to `location`.
+pub fn see_other(location: &str, cookies: &[Option<HeaderValue>]) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+        Err(_) => {
+            tracing::error!("a redirect location is not a valid header value");
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        }
+    }
+    secure(&mut response, None);
+    add_cookies(&mut response, cookies);
+    response
+}
+
+#[derive(Template)]
+#[template(path = "error.html", config = "src/front/askama.toml")]
+pub struct ErrorPage<'a> {
+    pub chrome: Chrome,
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+/// The error page: shown to the user, never a redirect.
+pub(crate) fn error(f: &Front, status: StatusCode, title: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        chrome: Chrome::of(f),
+        title,
+        message,
+    };
+    render(status, &page, &Csp::default(), &[])
+}
+
+#[derive(Template)]
+#[template(path = "login.html", config = "src/front/askama.toml")]
+pub struct LoginPage<'a> {
+    pub chrome: Chrome,
+    pub req: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub client_name: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// One requested scope, in plain words.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeText {
+    pub title: &'static str,
+    pub detail: &'static str,
+}
+
+/// What a scope lets the application do (OpenID Connect Core §5.4, §11).
+pub fn scope_text(scope: &str) -> Option<ScopeText> {
+    let (title, detail) = match scope {
+        "openid" => (
+            "Know who you are",
+            "A stable identifier for your account, so the application can recognise you.",
+        ),
+        "profile" => (
+            "See your profile",
+            "Your name, username, language and when your profile changed.",
+        ),
+        "email" => (
+            "See your email address",
+            "Your email address and whether it has been verified.",
+        ),
+        "phone" => (
+            "See your phone number",
+            "Your phone number and whether it has been verified.",
+        ),
+        "address" => ("See your postal address", "The address in your profile."),
+        "offline_access" => (
+            "Stay connected",
+            "Keep access to this information while you are not using the application, until you withdraw it.",
+        ),
+        _ => return None,
+    };
+    Some(ScopeText { title, detail })
+}
+
+#[derive(Template)]
+#[template(path = "consent.html", config = "src/front/askama.toml")]
+pub struct ConsentPage<'a> {
+    pub chrome: Chrome,
+    pub req: &'a str,
+    pub csrf: &'a str,
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub scopes: Vec<ScopeText>,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html", config = "src/front/askama.toml")]
+pub struct FormPostPage<'a> {
+    pub chrome: Chrome,
+    pub action: &'a str,
+    pub fields: Vec<(&'a str, &'a str)>,
+    pub nonce: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html", config = "src/front/askama.toml")]
+pub struct LogoutPage<'a> {
+    pub chrome: Chrome,
+    pub csrf: &'a str,
+    pub fields: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html", config = "src/front/askama.toml")]
+pub struct LoggedOutPage {
+    pub chrome: Chrome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csp_allows_forms_to_the_redirect_origin_only() {
+        assert_eq!(
+            Csp::redirecting_to("https://rp.example:8443/cb?x=1").header(),
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' https://rp.example:8443; frame-ancestors 'none'; base-uri 'none'"
+        );
+        assert_eq!(
+            csp_source("com.example.app:/cb").as_deref(),
+            Some("com.example.app:")
+        );
+        assert_eq!(csp_source("not a url"), None);
+        let with_script = Csp {
+            script_nonce: Some("abc".into()),
+            ..Csp::default()
+        };
+        assert!(with_script.header().ends_with("; script-src 'nonce-abc'"));
+    }
+
+    #[test]
+    fn every_known_scope_has_words() {
+        for s in gatehouse_oidc::authorize::SUPPORTED_SCOPES {
+            assert!(scope_text(s).is_some(), "{s}");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Pending authorization requests: a validated request waiting for the user
+//! to log in or consent, kept in the shared store under the tenant's prefix
+//! at `authreq:{id}` (random 256-bit id, JSON, ten minutes). The pages carry
+//! only the id; the parameters cannot be changed between steps.
+
+use std::time::Duration;
+
+use gatehouse_core::crypto::random_token;
+use gatehouse_core::kv::KvError;
+use gatehouse_oidc::authorize::ValidatedRequest;
+use serde::{Deserialize, Serialize};
+
+use super::session::well_formed;
+use super::Front;
+
+/// How long a user has to log in and consent.
+pub const PENDING_TTL: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub request: ValidatedRequest,
+    /// Set when the request waits for consent: the session (`sid`) that was
+    /// shown the consent page, the only one that may answer it.
+    pub sid: Option<String>,
+}
+
+fn key(id: &str) -> String {
+    format!("authreq:{id}")
+}
+
+/// Stores a pending request; returns its id.
+pub(crate) async fn park(f: &Front, pending: &Pending) -> Result<String, KvError> {
+    let id = random_token();
+    let body = serde_json::to_vec(pending).unwrap_or_default();
+    f.state
+        .kv
+        .set(f.tenant_id(), &key(&id), &body, PENDING_TTL)
+        .await?;
+    Ok(id)
+}
+
+/// The pending request `id`, left in place.
+pub(crate) async fn load(f: &Front, id: &str) -> Result<Option<Pending>, KvError> {
+    if !well_formed(id) {
+        return Ok(None);
+    }
+    let raw = f.state.kv.get(f.tenant_id(), &key(id)).await?;
+    Ok(raw.and_then(|r| serde_json::from_slice(&r).ok()))
+}
+
+/// The pending request `id`, removed (once).
+pub(crate) async fn take(f: &Front, id: &str) -> Result<Option<Pending>, KvError> {
+    if !well_formed(id) {
+        return Ok(None);
+    }
+    let raw = f.state.kv.take(f.tenant_id(), &key(id)).await?;
+    Ok(raw.and_then(|r| serde_json::from_slice(&r).ok()))
+}

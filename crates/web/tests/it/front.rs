@@ -1,0 +1,1111 @@
+//! The front channel in-process, as a browser sees it: the authorization
+//! endpoint, login, consent, logout, their pages' headers, and sessions
+//! bound to their tenant.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request};
+use gatehouse_core::testing::unique_slug;
+use gatehouse_oidc::clients::{self, NewClient};
+use gatehouse_oidc::codes::{self, Presented};
+use gatehouse_oidc::keys::Alg;
+use gatehouse_oidc::tokens::{self, IdClaims};
+use gatehouse_oidc::users::{self, NewUser};
+use gatehouse_tenancy::TenantRecord;
+use gatehouse_web::AppState;
+use url::Url;
+
+use crate::support::{app, send};
+
+const CB: &str = "https://rp.example/cb";
+const LOGOUT_CB: &str = "https://rp.example/logged-out";
+const PASSWORD: &str = "correct horse battery staple";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A tenant with one user and three clients.
+struct Fixture {
+    app: axum::Router,
+    state: AppState,
+    tenant: TenantRecord,
+    username: String,
+    /// Confidential, third party: asks for consent.
+    client: String,
+    /// Confidential, first party: never asks.
+    first_party: String,
+    /// Public: must use PKCE.
+    public: String,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let (app, state) = app().await;
+        let tenant = state
+            .tenancy
+            .tenants
+            .create(&unique_slug("front"), "Acme Corp")
+            .await
+            .unwrap();
+        Self::with_tenant(app, state, tenant).await
+    }
+
+    /// Another tenant of the same application, with a user of the same
+    /// name and password.
+    async fn sibling(&self) -> Self {
+        let tenant = self
+            .state
+            .tenancy
+            .tenants
+            .create(&unique_slug("front-b"), "Beta Inc")
+            .await
+            .unwrap();
+        Self::with_tenant(self.app.clone(), self.state.clone(), tenant).await
+    }
+
+    async fn with_tenant(app: axum::Router, state: AppState, tenant: TenantRecord) -> Self {
+        let hash = state.hasher.hash(PASSWORD.into()).await.unwrap();
+        let mut tx = state.db.tenant_tx(tenant.id).await.unwrap();
+        let username = "alice".to_owned();
+        users::create(
+            &mut tx,
+            NewUser {
+                username: username.clone(),
+                email: Some("alice@example.com".into()),
+                name: Some("Alice".into()),
+                password_hash: Some(hash),
+            },
+        )
+        .await
+        .unwrap();
+        let make = |name: &str, public: bool, first_party: bool| NewClient {
+            name: name.into(),
+            redirect_uris: vec![CB.into(), format!("{CB}?tenant=x")],
+            post_logout_redirect_uris: vec![LOGOUT_CB.into()],
+            public,
+            first_party,
+            allow_http: false,
+            auth_method: None,
+            grant_types: vec![],
+            scopes: vec![],
+        };
+        let client = clients::create(&mut tx, make("Photo <Prints>", false, false))
+            .await
+            .unwrap()
+            .0
+            .client_id;
+        let first_party = clients::create(&mut tx, make("Acme Portal", false, true))
+            .await
+            .unwrap()
+            .0
+            .client_id;
+        let public = clients::create(&mut tx, make("Acme Mobile", true, false))
+            .await
+            .unwrap()
+            .0
+            .client_id;
+        tx.commit().await.unwrap();
+        Self {
+            app,
+            state,
+            tenant,
+            username,
+            client,
+            first_party,
+            public,
+        }
+    }
+
+    fn slug(&self) -> &str {
+        self.tenant.slug.as_str()
+    }
+
+    fn issuer(&self) -> String {
+        format!("http://127.0.0.1:8080/t/{}", self.slug())
+    }
+
+    /// `/t/{slug}/authorize?…` with the usual parameters, overridden or
+    /// extended by `extra` (an empty value removes a parameter).
+    fn authorize(&self, client_id: &str, extra: &[(&str, &str)]) -> String {
+        let mut params: Vec<(&str, &str)> = vec![
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", CB),
+            ("scope", "openid profile"),
+            ("state", "st-123"),
+            ("nonce", "n-456"),
+        ];
+        for (k, v) in extra {
+            params.retain(|(pk, _)| pk != k);
+            if !v.is_empty() {
+                params.push((k, v));
+            }
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        format!("/t/{}/authorize?{query}", self.slug())
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/t/{}{rest}", self.slug())
+    }
+
+    async fn provider(&self) -> Arc<gatehouse_oidc::provider::TenantProvider> {
+        self.state
+            .tenancy
+            .pool
+            .get(Arc::new(self.tenant.clone()))
+            .await
+            .unwrap()
+    }
+
+    async fn user_id(&self) -> uuid::Uuid {
+        let mut tx = self.state.db.tenant_tx(self.tenant.id).await.unwrap();
+        let u = users::find_by_username(&mut tx, &self.username)
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        u.id
+    }
+}
+
+/// A response, read.
+struct Answer {
+    status: u16,
+    body: String,
+    headers: HeaderMap,
+}
+
+impl Answer {
+    fn location(&self) -> Option<Url> {
+        self.headers
+            .get("location")
+            .map(|l| Url::parse(l.to_str().unwrap()).unwrap())
+    }
+
+    /// The Location as a path and query for the next in-process request.
+    fn next(&self) -> String {
+        assert_eq!(self.status, 303, "expected a redirect: {}", self.body);
+        let l = self.location().unwrap();
+        match l.query() {
+            Some(q) => format!("{}?{q}", l.path()),
+            None => l.path().to_owned(),
+        }
+    }
+
+    /// The query parameters of the Location.
+    fn params(&self) -> BTreeMap<String, String> {
+        self.location()
+            .unwrap()
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+
+    /// The value of the hidden input `name`.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no input {name} in {}", self.body))
+            + marker.len();
+        let end = self.body[start..].find('"').unwrap() + start;
+        self.body[start..end].to_owned()
+    }
+
+    fn sets_cookie(&self, name: &str) -> bool {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with(&format!("{name}=")))
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_str()
+            .unwrap()
+    }
+}
+
+/// A cookie jar (paths ignored: tests send cookies where they mean to).
+#[derive(Default, Clone)]
+struct Browser {
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, app: &axum::Router, mut req: Request<Body>) -> Answer {
+        if !self.cookies.is_empty() {
+            req.headers_mut()
+                .insert("cookie", self.cookie_header().parse().unwrap());
+        }
+        let (status, body, response) = send(app, req).await;
+        let headers = response.headers().clone();
+        for c in headers.get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        Answer {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    async fn get(&mut self, app: &axum::Router, uri: &str) -> Answer {
+        self.send(app, Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    async fn post(&mut self, app: &axum::Router, uri: &str, form: &[(&str, &str)]) -> Answer {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = Request::post(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(app, req).await
+    }
+
+    /// Follows an authorization request to the login page and logs in;
+    /// returns the answer to the login POST.
+    async fn log_in(&mut self, fx: &Fixture, authorize: &str, password: &str) -> Answer {
+        let to_login = self.get(&fx.app, authorize).await;
+        let login_page = self.get(&fx.app, &to_login.next()).await;
+        assert_eq!(login_page.status, 200, "{}", login_page.body);
+        let (req, csrf) = (login_page.hidden("req"), login_page.hidden("csrf"));
+        self.post(
+            &fx.app,
+            &fx.path("/login"),
+            &[
+                ("req", &req),
+                ("csrf", &csrf),
+                ("username", &fx.username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
+
+fn assert_code_response(a: &Answer, fx: &Fixture) -> String {
+    assert_eq!(a.status, 303, "{}", a.body);
+    let l = a.location().unwrap();
+    assert_eq!(
+        format!("{}://{}{}", l.scheme(), l.host_str().unwrap(), l.path()),
+        CB
+    );
+    let p = a.params();
+    assert_eq!(p["state"], "st-123");
+    assert_eq!(p["iss"], fx.issuer());
+    assert!(!p.contains_key("error"), "{p:?}");
+    p["code"].clone()
+}
+
+fn assert_error_redirect(a: &Answer, fx: &Fixture, error: &str) {
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert!(a.location().unwrap().as_str().starts_with(CB));
+    let p = a.params();
+    assert_eq!(p["error"], error, "{p:?}");
+    assert!(p.contains_key("error_description"));
+    assert_eq!(p["state"], "st-123");
+    assert_eq!(p["iss"], fx.issuer());
+    assert!(!p.contains_key("code"));
+}
+
+#[tokio::test]
+async fn front_a_browser_logs_in_consents_and_returns_to_the_client_with_a_code() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    assert_eq!(to_login.status, 303);
+    let login_url = to_login.location().unwrap();
+    assert!(
+        login_url
+            .as_str()
+            .starts_with(&format!("{}/login?req=", fx.issuer())),
+        "{login_url}"
+    );
+
+    let page = b.get(&fx.app, &to_login.next()).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"name="username""#));
+    assert!(page.body.contains(r#"name="password""#));
+    assert!(page.body.contains("Acme Corp"), "the tenant is the heading");
+    assert!(
+        page.body.contains("Photo &#60;Prints&#62;") || page.body.contains("Photo &lt;Prints&gt;"),
+        "the client name, escaped: {}",
+        page.body
+    );
+    assert!(!page.body.contains("<Prints>"));
+    let csrf = page.hidden("csrf");
+    assert!(page.sets_cookie("gatehouse_csrf"));
+    assert_eq!(b.cookies["gatehouse_csrf"], csrf);
+
+    let to_consent = b
+        .post(
+            &fx.app,
+            &fx.path("/login"),
+            &[
+                ("req", &page.hidden("req")),
+                ("csrf", &csrf),
+                ("username", "ALICE"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(to_consent.status, 200, "{}", to_consent.body);
+    assert!(to_consent.sets_cookie("gatehouse_session"));
+    let session_cookie = to_consent
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("gatehouse_session="))
+        .unwrap();
+    assert!(session_cookie.contains("HttpOnly"));
+    assert!(session_cookie.contains("SameSite=Lax"));
+    assert!(session_cookie.contains(&format!("Path=/t/{}", fx.slug())));
+    assert!(
+        !session_cookie.contains("Secure"),
+        "the test issuer is http"
+    );
+
+    let consent = to_consent;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    assert!(consent.body.contains("See your profile"));
+    assert!(consent
+        .header("content-security-policy")
+        .contains("form-action 'self' https://rp.example;"));
+    assert!(consent.body.contains(r#"value="approve""#));
+    assert!(consent.body.contains(r#"value="deny""#));
+    let done = b
+        .post(
+            &fx.app,
+            &fx.path("/consent"),
+            &[
+                ("req", &consent.hidden("req")),
+                ("csrf", &consent.hidden("csrf")),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    let code = assert_code_response(&done, &fx);
+
+    // The code carries the request to the token endpoint.
+    match codes::take(&fx.state.kv, fx.tenant.id, &code)
+        .await
+        .unwrap()
+    {
+        Presented::Fresh(grant) => {
+            assert_eq!(grant.client_id, fx.client);
+            assert_eq!(grant.redirect_uri, CB);
+            assert_eq!(grant.user_id, fx.user_id().await);
+            assert_eq!(grant.scope, "openid profile");
+            assert_eq!(grant.nonce.as_deref(), Some("n-456"));
+            assert_eq!(grant.amr, ["pwd"]);
+            assert!(!grant.sid.is_empty());
+            assert!((tokens::now() - grant.auth_time).abs() < 60);
+        }
+        other => panic!("expected a fresh code, got {other:?}"),
+    }
+
+    // The same consent replayed does nothing.
+    let replay = b
+        .post(
+            &fx.app,
+            &fx.path("/consent"),
+            &[
+                ("req", &consent.hidden("req")),
+                ("csrf", &consent.hidden("csrf")),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(replay.status, 400);
+    assert!(replay.location().is_none());
+
+    // A second authorization skips both login and consent.
+    let again = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    assert_code_response(&again, &fx);
+}
+
+#[tokio::test]
+async fn front_a_first_party_client_never_asks_for_consent() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let done = b
+        .log_in(&fx, &fx.authorize(&fx.first_party, &[]), PASSWORD)
+        .await;
+    assert_code_response(&done, &fx);
+}
+
+#[tokio::test]
+async fn front_a_redirect_uri_with_a_query_keeps_it_and_gets_the_code_appended() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let done = b
+        .log_in(
+            &fx,
+            &fx.authorize(
+                &fx.first_party,
+                &[("redirect_uri", &format!("{CB}?tenant=x"))],
+            ),
+            PASSWORD,
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let p = done.params();
+    assert_eq!(p["tenant"], "x");
+    assert!(p.contains_key("code"));
+    assert_eq!(p["iss"], fx.issuer());
+}
+
+#[tokio::test]
+async fn front_a_wrong_password_and_an_unknown_user_get_the_same_page() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    let page = b.get(&fx.app, &to_login.next()).await;
+    let (req, csrf) = (page.hidden("req"), page.hidden("csrf"));
+    let attempt = |user: &'static str, password: &'static str| {
+        let (req, csrf) = (req.clone(), csrf.clone());
+        let mut b = b.clone();
+        let app = fx.app.clone();
+        let path = fx.path("/login");
+        async move {
+            b.post(
+                &app,
+                &path,
+                &[
+                    ("req", &req),
+                    ("csrf", &csrf),
+                    ("username", user),
+                    ("password", password),
+                ],
+            )
+            .await
+        }
+    };
+    let wrong = attempt("alice", "not the password").await;
+    let unknown = attempt("mallory", PASSWORD).await;
+    for a in [&wrong, &unknown] {
+        assert_eq!(a.status, 200);
+        assert!(a.body.contains("Invalid username or password."));
+        assert!(!a.sets_cookie("gatehouse_session"));
+        assert!(a.location().is_none());
+    }
+    assert_eq!(
+        wrong.body.replace("alice", "USER"),
+        unknown.body.replace("mallory", "USER")
+    );
+    // The request survives a failed attempt.
+    let ok = attempt("alice", PASSWORD).await;
+    assert_eq!(ok.status, 200, "the consent page");
+    assert!(ok.body.contains(r#"value="approve""#));
+    assert!(ok.sets_cookie("gatehouse_session"));
+}
+
+#[tokio::test]
+async fn front_a_login_without_the_matching_csrf_cookie_is_refused_and_starts_no_session() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    let page = b.get(&fx.app, &to_login.next()).await;
+    let (req, csrf) = (page.hidden("req"), page.hidden("csrf"));
+    let form = |csrf: &str| {
+        vec![
+            ("req".to_owned(), req.clone()),
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("username".to_owned(), "alice".to_owned()),
+            ("password".to_owned(), PASSWORD.to_owned()),
+        ]
+    };
+    let post = |b: &mut Browser, form: Vec<(String, String)>| {
+        let app = fx.app.clone();
+        let path = fx.path("/login");
+        let mut b = std::mem::take(b);
+        async move {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post(&app, &path, &pairs).await
+        }
+    };
+    // No cookie at all.
+    let mut cookieless = Browser::default();
+    let a = post(&mut cookieless, form(&csrf)).await;
+    assert_eq!(a.status, 400);
+    assert!(!a.sets_cookie("gatehouse_session"));
+    assert!(a.location().is_none());
+    // A cookie that differs from the field.
+    let mut other = b.clone();
+    other.cookies.insert(
+        "gatehouse_csrf".into(),
+        gatehouse_core::crypto::random_token(),
+    );
+    let a = post(&mut other, form(&csrf)).await;
+    assert_eq!(a.status, 400);
+    assert!(!a.sets_cookie("gatehouse_session"));
+    // A missing field.
+    let mut same = b.clone();
+    let a = post(&mut same, form("")).await;
+    assert_eq!(a.status, 400);
+    assert!(!a.sets_cookie("gatehouse_session"));
+    assert!(a.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn front_an_unknown_client_or_unregistered_redirect_uri_gets_an_error_page_not_a_redirect() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    for uri in [
+        fx.authorize("no-such-client", &[]),
+        fx.authorize(&fx.client, &[("redirect_uri", "https://evil.example/cb")]),
+        fx.authorize(&fx.client, &[("redirect_uri", "https://rp.example/cb/")]),
+        fx.authorize(&fx.client, &[("redirect_uri", "")]),
+        fx.authorize(&fx.client, &[("client_id", "")]),
+    ] {
+        let a = b.get(&fx.app, &uri).await;
+        assert_eq!(a.status, 400, "{uri}");
+        assert!(a.headers.get("location").is_none(), "{uri}");
+        assert!(a.header("content-type").starts_with("text/html"));
+        assert!(a.body.contains("<h2"), "an HTML page: {}", a.body);
+    }
+    // A client of another tenant is unknown here.
+    let other = fx.sibling().await;
+    let a = b.get(&fx.app, &other.authorize(&fx.client, &[])).await;
+    assert_eq!(a.status, 400);
+    assert!(a.headers.get("location").is_none());
+}
+
+#[tokio::test]
+async fn front_response_type_token_is_sent_back_as_unsupported_response_type() {
+    let fx = Fixture::new().await;
+    let a = Browser::default()
+        .get(
+            &fx.app,
+            &fx.authorize(&fx.client, &[("response_type", "token")]),
+        )
+        .await;
+    assert_error_redirect(&a, &fx, "unsupported_response_type");
+}
+
+#[tokio::test]
+async fn front_plain_pkce_is_an_invalid_request() {
+    let fx = Fixture::new().await;
+    let a = Browser::default()
+        .get(
+            &fx.app,
+            &fx.authorize(
+                &fx.public,
+                &[
+                    ("code_challenge", CHALLENGE),
+                    ("code_challenge_method", "plain"),
+                ],
+            ),
+        )
+        .await;
+    assert_error_redirect(&a, &fx, "invalid_request");
+}
+
+#[tokio::test]
+async fn front_a_public_client_without_a_code_challenge_is_an_invalid_request() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let a = b.get(&fx.app, &fx.authorize(&fx.public, &[])).await;
+    assert_error_redirect(&a, &fx, "invalid_request");
+    // With S256 it proceeds to the login page.
+    let a = b
+        .get(
+            &fx.app,
+            &fx.authorize(
+                &fx.public,
+                &[
+                    ("code_challenge", CHALLENGE),
+                    ("code_challenge_method", "S256"),
+                ],
+            ),
+        )
+        .await;
+    assert!(a.next().starts_with(&fx.path("/login?req=")));
+}
+
+#[tokio::test]
+async fn front_prompt_none_without_a_session_is_login_required() {
+    let fx = Fixture::new().await;
+    let a = Browser::default()
+        .get(&fx.app, &fx.authorize(&fx.client, &[("prompt", "none")]))
+        .await;
+    assert_error_redirect(&a, &fx, "login_required");
+}
+
+#[tokio::test]
+async fn front_prompt_none_with_a_session_needs_consent_and_then_returns_a_code() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    // Logged in through the first-party client: no consent for the other.
+    let done = b
+        .log_in(&fx, &fx.authorize(&fx.first_party, &[]), PASSWORD)
+        .await;
+    assert_code_response(&done, &fx);
+    let a = b
+        .get(&fx.app, &fx.authorize(&fx.client, &[("prompt", "none")]))
+        .await;
+    assert_error_redirect(&a, &fx, "consent_required");
+    let a = b
+        .get(
+            &fx.app,
+            &fx.authorize(&fx.first_party, &[("prompt", "none")]),
+        )
+        .await;
+    assert_code_response(&a, &fx);
+
+    // An id_token_hint naming someone else: login_required.
+    let p = fx.provider().await;
+    let now = tokens::now();
+    let claims = IdClaims {
+        iss: fx.issuer(),
+        sub: uuid::Uuid::new_v4().to_string(),
+        aud: fx.first_party.clone(),
+        exp: now + 300,
+        iat: now,
+        auth_time: now,
+        nonce: None,
+        azp: fx.first_party.clone(),
+        at_hash: None,
+        sid: None,
+        acr: None,
+        amr: vec![],
+    };
+    let hint = tokens::sign_id_token(&p, Alg::RS256, &claims).unwrap();
+    let a = b
+        .get(
+            &fx.app,
+            &fx.authorize(
+                &fx.first_party,
+                &[("prompt", "none"), ("id_token_hint", &hint)],
+            ),
+        )
+        .await;
+    assert_error_redirect(&a, &fx, "login_required");
+    // Naming the user: a code.
+    let claims = IdClaims {
+        sub: fx.user_id().await.to_string(),
+        ..claims
+    };
+    let hint = tokens::sign_id_token(&p, Alg::RS256, &claims).unwrap();
+    let a = b
+        .get(
+            &fx.app,
+            &fx.authorize(
+                &fx.first_party,
+                &[("prompt", "none"), ("id_token_hint", &hint)],
+            ),
+        )
+        .await;
+    assert_code_response(&a, &fx);
+}
+
+#[tokio::test]
+async fn front_prompt_login_and_max_age_zero_force_the_login_page() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let done = b
+        .log_in(&fx, &fx.authorize(&fx.first_party, &[]), PASSWORD)
+        .await;
+    assert_code_response(&done, &fx);
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        let a = b
+            .get(&fx.app, &fx.authorize(&fx.first_party, &[extra]))
+            .await;
+        assert!(
+            a.next().starts_with(&fx.path("/login?req=")),
+            "{extra:?}: {:?}",
+            a.location()
+        );
+    }
+    // A generous max_age does not.
+    let a = b
+        .get(
+            &fx.app,
+            &fx.authorize(&fx.first_party, &[("max_age", "3600")]),
+        )
+        .await;
+    assert_code_response(&a, &fx);
+    // Logging in again (prompt=login) rotates the session cookie.
+    let before = b.cookies["gatehouse_session"].clone();
+    let again = b
+        .log_in(
+            &fx,
+            &fx.authorize(&fx.first_party, &[("prompt", "login")]),
+            PASSWORD,
+        )
+        .await;
+    assert_code_response(&again, &fx);
+    assert_ne!(b.cookies["gatehouse_session"], before);
+    let mut old = Browser::default();
+    old.cookies.insert("gatehouse_session".into(), before);
+    let a = old.get(&fx.app, &fx.authorize(&fx.first_party, &[])).await;
+    assert!(
+        a.next().starts_with(&fx.path("/login?req=")),
+        "the previous session was deleted"
+    );
+}
+
+#[tokio::test]
+async fn front_form_post_returns_a_page_that_posts_code_state_and_iss_to_the_redirect_uri() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let a = b
+        .log_in(
+            &fx,
+            &fx.authorize(&fx.first_party, &[("response_mode", "form_post")]),
+            PASSWORD,
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a
+        .body
+        .contains(&format!(r#"<form method="post" action="{CB}""#)));
+    assert!(!a.hidden("code").is_empty());
+    assert_eq!(a.hidden("state"), "st-123");
+    let iss = a.hidden("iss");
+    assert!(iss.contains(fx.slug()), "{iss}");
+    let csp = a.header("content-security-policy");
+    assert!(
+        csp.contains("form-action 'self' https://rp.example;"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+    assert!(
+        a.body.contains(r#"<button type="submit""#),
+        "works without JS"
+    );
+    assert!(a.headers.get("location").is_none());
+}
+
+#[tokio::test]
+async fn front_denying_consent_sends_access_denied() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let to_consent = b
+        .log_in(&fx, &fx.authorize(&fx.client, &[]), PASSWORD)
+        .await;
+    let consent = to_consent;
+    let a = b
+        .post(
+            &fx.app,
+            &fx.path("/consent"),
+            &[
+                ("req", &consent.hidden("req")),
+                ("csrf", &consent.hidden("csrf")),
+                ("decision", "deny"),
+            ],
+        )
+        .await;
+    assert_error_redirect(&a, &fx, "access_denied");
+    // Nothing was remembered: the next request asks again.
+    let again = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    assert_eq!(again.status, 200);
+    assert!(again.body.contains(r#"value="approve""#));
+}
+
+#[tokio::test]
+async fn front_consent_without_the_csrf_cookie_is_refused() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let to_consent = b
+        .log_in(&fx, &fx.authorize(&fx.client, &[]), PASSWORD)
+        .await;
+    let consent = to_consent;
+    b.cookies.remove("gatehouse_csrf");
+    let a = b
+        .post(
+            &fx.app,
+            &fx.path("/consent"),
+            &[
+                ("req", &consent.hidden("req")),
+                ("csrf", &consent.hidden("csrf")),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 400);
+    assert!(a.location().is_none());
+}
+
+#[tokio::test]
+async fn front_logout_with_a_valid_hint_ends_the_session_and_returns_with_state() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let done = b
+        .log_in(&fx, &fx.authorize(&fx.first_party, &[]), PASSWORD)
+        .await;
+    let code = assert_code_response(&done, &fx);
+    let sid = match codes::take(&fx.state.kv, fx.tenant.id, &code)
+        .await
+        .unwrap()
+    {
+        Presented::Fresh(g) => g.sid,
+        other => panic!("{other:?}"),
+    };
+    let now = tokens::now();
+    let hint = tokens::sign_id_token(
+        &*fx.provider().await,
+        Alg::RS256,
+        &IdClaims {
+            iss: fx.issuer(),
+            sub: fx.user_id().await.to_string(),
+            aud: fx.first_party.clone(),
+            exp: now - 10,
+            iat: now - 400,
+            auth_time: now - 400,
+            nonce: None,
+            azp: fx.first_party.clone(),
+            at_hash: None,
+            sid: Some(sid),
+            acr: None,
+            amr: vec![],
+        },
+    )
+    .unwrap();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", LOGOUT_CB),
+            ("state", "bye-1"),
+        ])
+        .finish();
+    let session_before = b.cookies["gatehouse_session"].clone();
+    let a = b.get(&fx.app, &fx.path(&format!("/logout?{query}"))).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(
+        a.location().unwrap().as_str(),
+        format!("{LOGOUT_CB}?state=bye-1")
+    );
+    assert!(
+        !b.cookies.contains_key("gatehouse_session"),
+        "cookie expired"
+    );
+    // The record is gone too: the old cookie logs nobody in.
+    b.cookies.insert("gatehouse_session".into(), session_before);
+    let next = b.get(&fx.app, &fx.authorize(&fx.first_party, &[])).await;
+    assert!(next.next().starts_with(&fx.path("/login?req=")));
+}
+
+#[tokio::test]
+async fn front_logout_without_a_hint_asks_first_then_ends_the_session() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let done = b
+        .log_in(&fx, &fx.authorize(&fx.first_party, &[]), PASSWORD)
+        .await;
+    assert_code_response(&done, &fx);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("client_id", fx.first_party.as_str()),
+            ("post_logout_redirect_uri", LOGOUT_CB),
+            ("state", "bye-2"),
+        ])
+        .finish();
+    let ask = b.get(&fx.app, &fx.path(&format!("/logout?{query}"))).await;
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    assert!(ask.body.contains("Sign out?"));
+    assert!(b.cookies.contains_key("gatehouse_session"), "not yet");
+    let csp = ask.header("content-security-policy");
+    assert!(
+        csp.contains("form-action 'self' https://rp.example;"),
+        "{csp}"
+    );
+    // Confirmed without the CSRF cookie: refused.
+    let mut forged = b.clone();
+    forged.cookies.remove("gatehouse_csrf");
+    let form = [
+        ("csrf", ask.hidden("csrf")),
+        ("client_id", ask.hidden("client_id")),
+        (
+            "post_logout_redirect_uri",
+            ask.hidden("post_logout_redirect_uri"),
+        ),
+        ("state", ask.hidden("state")),
+        ("confirm", "yes".to_owned()),
+    ];
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        forged
+            .post(&fx.app, &fx.path("/logout"), &pairs)
+            .await
+            .status,
+        400
+    );
+    let a = b.post(&fx.app, &fx.path("/logout"), &pairs).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(
+        a.location().unwrap().as_str(),
+        format!("{LOGOUT_CB}?state=bye-2")
+    );
+    assert!(!b.cookies.contains_key("gatehouse_session"));
+    let next = b.get(&fx.app, &fx.authorize(&fx.first_party, &[])).await;
+    assert!(next.next().starts_with(&fx.path("/login?req=")));
+    // Without a session and a return address: the signed-out page.
+    let a = b.get(&fx.app, &fx.path("/logout")).await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("You are signed out"));
+}
+
+#[tokio::test]
+async fn front_logout_to_an_unregistered_address_is_an_error_page() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    for query in [
+        vec![
+            ("client_id", fx.first_party.as_str()),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ],
+        // A redirect URI is not a post-logout redirect URI.
+        vec![
+            ("client_id", fx.first_party.as_str()),
+            ("post_logout_redirect_uri", CB),
+        ],
+        // No client named.
+        vec![("post_logout_redirect_uri", LOGOUT_CB)],
+        // A hint that was not issued here.
+        vec![("id_token_hint", "e30.e30.c2ln")],
+    ] {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&query)
+            .finish();
+        let a = b.get(&fx.app, &fx.path(&format!("/logout?{q}"))).await;
+        assert_eq!(a.status, 400, "{query:?}");
+        assert!(a.headers.get("location").is_none());
+    }
+}
+
+#[tokio::test]
+async fn front_a_session_of_one_tenant_logs_nobody_in_at_another() {
+    let a = Fixture::new().await;
+    let b = a.sibling().await;
+    let mut browser = Browser::default();
+    let done = browser
+        .log_in(&a, &a.authorize(&a.first_party, &[]), PASSWORD)
+        .await;
+    assert_code_response(&done, &a);
+    let cookie = done
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("gatehouse_session="))
+        .unwrap();
+    assert!(
+        cookie.contains(&format!("Path=/t/{};", a.slug())),
+        "a browser keeps it to tenant A: {cookie}"
+    );
+    // Sent to tenant B anyway (same user name and password there): no session.
+    let at_b = browser.get(&b.app, &b.authorize(&b.first_party, &[])).await;
+    assert!(
+        at_b.next().starts_with(&b.path("/login?req=")),
+        "{:?}",
+        at_b.location()
+    );
+    let at_b = browser
+        .get(&b.app, &b.authorize(&b.first_party, &[("prompt", "none")]))
+        .await;
+    assert_error_redirect(&at_b, &b, "login_required");
+    // Still valid at A.
+    let at_a = browser.get(&a.app, &a.authorize(&a.first_party, &[])).await;
+    assert_code_response(&at_a, &a);
+}
+
+#[tokio::test]
+async fn front_pages_carry_the_security_headers_and_the_stylesheet_is_served() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    assert_eq!(to_login.header("cache-control"), "no-store");
+    let page = b.get(&fx.app, &to_login.next()).await;
+    assert_eq!(
+        page.header("content-security-policy"),
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' https://rp.example; frame-ancestors 'none'; base-uri 'none'"
+    );
+    assert_eq!(page.header("x-frame-options"), "DENY");
+    assert_eq!(page.header("x-content-type-options"), "nosniff");
+    assert_eq!(page.header("referrer-policy"), "no-referrer");
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert!(
+        !page.body.contains("<script"),
+        "no script on the login page"
+    );
+    let css_path = fx.path("/assets/gatehouse.css");
+    assert!(page.body.contains(&format!(r#"href="{css_path}""#)));
+    let csrf = page
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("gatehouse_csrf="))
+        .unwrap();
+    assert!(csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict"));
+    assert!(csrf.contains(&format!("Path=/t/{}", fx.slug())));
+
+    let css = b.get(&fx.app, &css_path).await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), "text/css; charset=utf-8");
+    assert_eq!(css.header("cache-control"), "public, max-age=3600");
+    assert!(css.body.contains(":focus-visible"));
+
+    // An expired or invented pending request: an error page.
+    let gone = b.get(&fx.app, &fx.path("/login?req=nope")).await;
+    assert_eq!(gone.status, 400);
+    assert_eq!(gone.header("x-frame-options"), "DENY");
+}
+
+#[tokio::test]
+async fn front_authorize_accepts_a_form_post() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let a = b
+        .post(
+            &fx.app,
+            &fx.path("/authorize"),
+            &[
+                ("response_type", "code"),
+                ("client_id", &fx.client),
+                ("redirect_uri", CB),
+                ("scope", "openid"),
+                ("state", "st-123"),
+                ("login_hint", "alice@example.com"),
+            ],
+        )
+        .await;
+    assert!(a.next().starts_with(&fx.path("/login?req=")));
+    let page = b.get(&fx.app, &a.next()).await;
+    assert!(
+        page.body.contains(r#"value="alice@example.com""#),
+        "login_hint prefills the username"
+    );
+}
