@@ -426,6 +426,7 @@ mod tests {
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             id_token_signed_response_alg: "RS256".into(),
             scopes: vec![],
+            jwks: None,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
         }
     }

@@ -1,8 +1,10 @@
 //! Client authentication at the token, introspection and revocation
 //! endpoints (RFC 6749 §2.3, OpenID Connect Core §9):
 //! `client_secret_basic` (HTTP Basic, the id and secret form-urlencoded
-//! before base64, RFC 6749 §2.3.1), `client_secret_post` (form body), and
-//! `none` for public clients, which identify themselves by `client_id` and
+//! before base64, RFC 6749 §2.3.1), `client_secret_post` (form body),
+//! `private_key_jwt` (a JWT signed with one of the client's registered
+//! keys, RFC 7523 §2.2 and §3, with its `jti` remembered until it expires so
+//! it cannot be replayed), and `none` for public clients, which identify themselves by `client_id` and
 //! prove possession with PKCE. A client must use the method it registered,
 //! and a request may use only one method (RFC 6749 §2.3). Every failure is
 //! `invalid_client` without saying which part was wrong.
@@ -21,7 +23,19 @@ pub struct Presented {
     pub basic: Option<(String, String)>,
     pub form_client_id: Option<String>,
     pub form_client_secret: Option<String>,
-    pub assertion: bool,
+    /// `client_assertion`, when `client_assertion_type` is jwt-bearer.
+    pub assertion: Option<String>,
+}
+
+/// RFC 7523 §2.2.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// What checking a client assertion needs: the audiences it may name (the
+/// issuer and the endpoint's URL, OpenID Connect Core §9) and the store
+/// that remembers used `jti`s.
+pub struct AssertionCheck<'a> {
+    pub audiences: Vec<String>,
+    pub kv: &'a gatehouse_core::kv::Kv,
 }
 
 fn invalid() -> OAuthError {
@@ -42,8 +56,17 @@ impl Presented {
         authorization: Option<&str>,
         client_id: Option<&str>,
         client_secret: Option<&str>,
-        assertion: bool,
+        assertion: (Option<&str>, Option<&str>),
     ) -> Result<Self, OAuthError> {
+        let assertion = match assertion {
+            (None, None) => None,
+            (Some(JWT_BEARER), Some(jwt)) => Some(jwt.to_owned()),
+            _ => {
+                return Err(OAuthError::InvalidClient(
+                    "client_assertion_type must be jwt-bearer (RFC 7523)".into(),
+                ))
+            }
+        };
         let basic = match authorization {
             Some(h) => {
                 let (scheme, value) = h.split_once(' ').ok_or_else(invalid)?;
@@ -68,22 +91,31 @@ impl Presented {
         })
     }
 
-    /// The client the request claims to be, if any.
-    pub fn client_id(&self) -> Option<&str> {
+    /// The client the request claims to be, if any: Basic, the form's
+    /// client_id, or the assertion's issuer.
+    pub fn client_id(&self) -> Option<String> {
         self.basic
             .as_ref()
-            .map(|(id, _)| id.as_str())
-            .or(self.form_client_id.as_deref())
+            .map(|(id, _)| id.clone())
+            .or_else(|| self.form_client_id.clone())
+            .or_else(|| self.assertion.as_deref().and_then(unverified_issuer))
     }
 }
 
 /// Authenticates the client inside its tenant. Unknown clients and wrong
 /// secrets are indistinguishable to the caller.
-pub async fn authenticate(tx: &mut TenantTx, presented: &Presented) -> Result<Client, OAuthError> {
-    if presented.assertion {
-        return Err(OAuthError::InvalidClient(
-            "client assertions (private_key_jwt) are not supported".into(),
-        ));
+pub async fn authenticate(
+    tx: &mut TenantTx,
+    presented: &Presented,
+    check: &AssertionCheck<'_>,
+) -> Result<Client, OAuthError> {
+    if let Some(jwt) = &presented.assertion {
+        if presented.basic.is_some() || presented.form_client_secret.is_some() {
+            return Err(OAuthError::InvalidRequest(
+                "use exactly one client authentication method".into(),
+            ));
+        }
+        return assertion(tx, presented, jwt, check).await;
     }
     // RFC 6749 §2.3: one method per request. A form client_id that repeats the
     // Basic one is tolerated; a form secret alongside Basic is not.
@@ -97,10 +129,10 @@ pub async fn authenticate(tx: &mut TenantTx, presented: &Presented) -> Result<Cl
         }
     }
     let client_id = presented.client_id().ok_or_else(invalid)?;
-    let client = clients::find(tx, client_id)
+    let client = clients::find(tx, &client_id)
         .await
         .map_err(OAuthError::internal)?;
-    let stored = clients::secret_hash_of(tx, client_id)
+    let stored = clients::secret_hash_of(tx, &client_id)
         .await
         .map_err(OAuthError::internal)?;
     let Some(client) = client else {
@@ -125,6 +157,102 @@ pub async fn authenticate(tx: &mut TenantTx, presented: &Presented) -> Result<Cl
     }
 }
 
+/// The `iss` of a JWT, read without verification: only to find which
+/// client's keys to verify it with.
+fn unverified_issuer(jwt: &str) -> Option<String> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
+}
+
+#[derive(serde::Deserialize)]
+struct AssertionClaims {
+    sub: String,
+    jti: String,
+    exp: i64,
+}
+
+/// Asymmetric algorithms only: a client assertion signed with a shared
+/// secret (HS*) would need the secret we do not keep.
+const ASSERTION_ALGS: [jsonwebtoken::Algorithm; 7] = [
+    jsonwebtoken::Algorithm::RS256,
+    jsonwebtoken::Algorithm::RS384,
+    jsonwebtoken::Algorithm::RS512,
+    jsonwebtoken::Algorithm::PS256,
+    jsonwebtoken::Algorithm::ES256,
+    jsonwebtoken::Algorithm::ES384,
+    jsonwebtoken::Algorithm::EdDSA,
+];
+
+/// RFC 7523 §3: iss and sub are the client_id, aud names this server, exp
+/// is in the future, and (OpenID Connect Core §9) jti is not reused.
+async fn assertion(
+    tx: &mut TenantTx,
+    presented: &Presented,
+    jwt: &str,
+    check: &AssertionCheck<'_>,
+) -> Result<Client, OAuthError> {
+    let client_id = presented.client_id().ok_or_else(invalid)?;
+    let client = clients::find(tx, &client_id)
+        .await
+        .map_err(OAuthError::internal)?
+        .ok_or_else(invalid)?;
+    if client.auth_method != "private_key_jwt" {
+        return Err(invalid());
+    }
+    let header = jsonwebtoken::decode_header(jwt).map_err(|_| invalid())?;
+    if !ASSERTION_ALGS.contains(&header.alg) {
+        return Err(invalid());
+    }
+    let set: jsonwebtoken::jwk::JwkSet = client
+        .jwks
+        .clone()
+        .and_then(|j| serde_json::from_value(j).ok())
+        .ok_or_else(invalid)?;
+    let candidates: Vec<&jsonwebtoken::jwk::Jwk> = match &header.kid {
+        Some(kid) => set.find(kid).into_iter().collect(),
+        None => set.keys.iter().collect(),
+    };
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_issuer(&[&client.client_id]);
+    validation.set_audience(&check.audiences);
+    validation.set_required_spec_claims(&["iss", "sub", "aud", "exp", "jti"]);
+    validation.leeway = 30;
+    let claims = candidates
+        .into_iter()
+        .filter_map(|jwk| jsonwebtoken::DecodingKey::from_jwk(jwk).ok())
+        .find_map(|key| jsonwebtoken::decode::<AssertionClaims>(jwt, &key, &validation).ok())
+        .ok_or_else(invalid)?
+        .claims;
+    if claims.sub != client.client_id || claims.jti.is_empty() {
+        return Err(invalid());
+    }
+    let remaining = (claims.exp - time::OffsetDateTime::now_utc().unix_timestamp()).max(0) + 60;
+    let marker = format!(
+        "assertion-jti:{}",
+        gatehouse_core::crypto::secret_hash(&format!("{}/{}", client.client_id, claims.jti))
+    );
+    let fresh = check
+        .kv
+        .set_nx(
+            tx.tenant(),
+            &marker,
+            b"1",
+            std::time::Duration::from_secs(remaining.unsigned_abs()),
+        )
+        .await
+        .map_err(OAuthError::internal)?;
+    if !fresh {
+        return Err(OAuthError::InvalidClient(
+            "the client assertion was already used".into(),
+        ));
+    }
+    Ok(client)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,9 +261,10 @@ mod tests {
     fn basic_credentials_are_form_decoded_after_base64() {
         // "a b%3Ac" : "p+w%25" → id "a b:c", secret "p w%"
         let header = format!("Basic {}", STANDARD.encode("a+b%3Ac:p+w%25"));
-        let p = Presented::from_request(Some(&header), None, None, false).unwrap();
+        let p = Presented::from_request(Some(&header), None, None, (None, None)).unwrap();
         assert_eq!(p.basic, Some(("a b:c".into(), "p w%".into())));
-        assert!(Presented::from_request(Some("Bearer x"), None, None, false).is_err());
-        assert!(Presented::from_request(Some("Basic !!!"), None, None, false).is_err());
+        assert!(Presented::from_request(Some("Bearer x"), None, None, (None, None)).is_err());
+        assert!(Presented::from_request(Some("Basic !!!"), None, None, (None, None)).is_err());
+        assert!(Presented::from_request(None, None, None, (Some("urn:other"), Some("x"))).is_err());
     }
 }

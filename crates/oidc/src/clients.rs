@@ -24,6 +24,9 @@ pub struct Client {
     pub id_token_signed_response_alg: String,
     /// Scopes the client may request with client_credentials.
     pub scopes: Vec<String>,
+    /// The client's public keys for private_key_jwt (a JWK Set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -45,6 +48,8 @@ pub struct NewClient {
     pub grant_types: Vec<String>,
     /// Scopes the client may request with client_credentials.
     pub scopes: Vec<String>,
+    /// Public keys for private_key_jwt, as a JWK Set.
+    pub jwks: Option<serde_json::Value>,
 }
 
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
@@ -55,7 +60,37 @@ pub fn valid_scope_token(s: &str) -> bool {
             .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
 }
 
-pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+pub const AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
+
+/// A JWK Set of public keys usable for client assertions: every key parses,
+/// has a kty, and holds no private member (RFC 7517 §4, RFC 7518 §6).
+pub fn check_jwks(jwks: &serde_json::Value) -> Result<(), StoreError> {
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone())
+        .map_err(|e| StoreError::Invalid(format!("the JWK Set does not parse: {e}")))?;
+    if set.keys.is_empty() {
+        return Err(StoreError::Invalid("the JWK Set has no keys".into()));
+    }
+    let private = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    let raw = jwks
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if raw
+        .iter()
+        .any(|k| private.iter().any(|m| k.get(*m).is_some()))
+    {
+        return Err(StoreError::Invalid(
+            "the JWK Set contains private key material; register public keys only".into(),
+        ));
+    }
+    Ok(())
+}
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 
 impl NewClient {
@@ -105,6 +140,15 @@ impl NewClient {
             return Err(StoreError::Invalid(
                 "the authorization_code grant needs at least one redirect URI".into(),
             ));
+        }
+        match (method, &self.jwks) {
+            ("private_key_jwt", None) => {
+                return Err(StoreError::Invalid(
+                    "private_key_jwt needs the client's public keys (--jwks)".into(),
+                ))
+            }
+            (_, Some(jwks)) => check_jwks(jwks)?,
+            _ => {}
         }
         if let Some(bad) = self.scopes.iter().find(|s| !valid_scope_token(s)) {
             return Err(StoreError::Invalid(format!("{bad:?} is not a valid scope")));
@@ -163,14 +207,14 @@ pub async fn create(
         .map(|u| check_redirect_uri(u, new.allow_http))
         .collect::<Result<Vec<_>, _>>()?;
     let (auth_method, grant_types) = new.checked()?;
-    let secret = (!new.public).then(random_token);
+    let secret = (!new.public && auth_method != "private_key_jwt").then(random_token);
     let client = sqlx::query_as!(
         Client,
         "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
-                              redirect_uris, post_logout_redirect_uris, grant_types, scopes)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                              redirect_uris, post_logout_redirect_uris, grant_types, scopes, jwks)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          returning client_id, name, public, first_party, auth_method, redirect_uris,
-                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at",
+                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         Uuid::new_v4().simple().to_string(),
@@ -183,6 +227,7 @@ pub async fn create(
         &post_logout,
         &grant_types,
         &new.scopes,
+        new.jwks.as_ref(),
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -193,7 +238,7 @@ pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, 
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at
          from clients where client_id = $1",
         client_id,
     )
@@ -205,7 +250,7 @@ pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at
          from clients where name = $1 order by created_at limit 1",
         name,
     )
@@ -248,7 +293,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at
          from clients order by created_at, client_id",
     )
     .fetch_all(&mut **tx)

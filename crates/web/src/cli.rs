@@ -390,6 +390,7 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
                 auth_method: None,
                 grant_types: vec![],
                 scopes: vec![],
+                jwks: None,
             };
             let (c, secret) = clients::create(&mut tx, new).await.map_err(store)?;
             (c.client_id, secret.unwrap_or_default())

@@ -71,6 +71,9 @@ pub struct ClientCreate {
     /// A scope the client may request with client_credentials (repeatable, or space-separated).
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
+    /// A file holding the client's public keys as a JWK Set (for --auth-method private_key_jwt).
+    #[arg(long = "jwks", value_name = "FILE")]
+    pub jwks: Option<std::path::PathBuf>,
     /// A first-party client: users are not asked for consent.
     #[arg(long = "first-party")]
     pub first_party: bool,
@@ -168,6 +171,23 @@ pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure>
     match cmd {
         ClientCommand::Create(c) => {
             let record = tenant(state, &c.tenant.slug).await?;
+            let jwks = match &c.jwks {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        Failure::new(
+                            "invalid_input",
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                    })?;
+                    Some(serde_json::from_str(&text).map_err(|e| {
+                        Failure::new(
+                            "invalid_input",
+                            format!("{} is not JSON: {e}", path.display()),
+                        )
+                    })?)
+                }
+                None => None,
+            };
             let new = clients::NewClient {
                 name: c.name,
                 redirect_uris: c.redirect_uris,
@@ -183,6 +203,7 @@ pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure>
                     .flat_map(|s| s.split_whitespace())
                     .map(str::to_owned)
                     .collect(),
+                jwks,
             };
             let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
             let (client, secret) = clients::create(&mut tx, new).await.map_err(store)?;

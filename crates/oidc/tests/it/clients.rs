@@ -17,6 +17,7 @@ fn app() -> NewClient {
         auth_method: None,
         grant_types: vec![],
         scopes: vec![],
+        jwks: None,
     }
 }
 

@@ -7,6 +7,7 @@
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use gatehouse_oidc::discovery::paths;
 use gatehouse_oidc::error::OAuthError;
 use gatehouse_oidc::{refresh, tokens};
 use serde_json::{json, Value};
@@ -31,7 +32,7 @@ pub async fn introspect(
     form: Form,
 ) -> Response {
     let result = async {
-        let client = authenticate(&state, &current, &headers, &form).await?;
+        let client = authenticate(&state, &current, &headers, &form, paths::INTROSPECT).await?;
         let token = form.get("token").ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
         let p = &current.provider;
         if let Ok(c) = tokens::verify_access_token(&state.kv, p, token).await {
@@ -70,7 +71,7 @@ pub async fn revoke(
     form: Form,
 ) -> Response {
     let result = async {
-        let client = authenticate(&state, &current, &headers, &form).await?;
+        let client = authenticate(&state, &current, &headers, &form, paths::REVOKE).await?;
         let token = form
             .get("token")
             .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;

@@ -4,7 +4,8 @@
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use gatehouse_oidc::client_auth::{self, Presented};
+use gatehouse_oidc::client_auth::{self, AssertionCheck, Presented};
+use gatehouse_oidc::discovery::paths;
 use gatehouse_oidc::error::OAuthError;
 use gatehouse_oidc::grants::{self, Ctx, TokenParams};
 
@@ -13,11 +14,13 @@ use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
 /// Authenticates the client of a back-channel request inside its tenant.
+/// `endpoint` is the path called, an audience a client assertion may name.
 pub async fn authenticate(
     state: &AppState,
     current: &CurrentTenant,
     headers: &HeaderMap,
     form: &Form,
+    endpoint: &str,
 ) -> Result<gatehouse_oidc::clients::Client, OAuthError> {
     let authorization = match headers.get(header::AUTHORIZATION) {
         Some(v) => Some(
@@ -30,14 +33,26 @@ pub async fn authenticate(
         authorization,
         form.get("client_id"),
         form.get("client_secret"),
-        form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some(),
+        (
+            form.get("client_assertion_type"),
+            form.get("client_assertion"),
+        ),
     )?;
+    let issuer = &current.provider.issuer;
+    let check = AssertionCheck {
+        audiences: vec![
+            issuer.clone(),
+            format!("{issuer}{endpoint}"),
+            format!("{issuer}{}", paths::TOKEN),
+        ],
+        kv: &state.kv,
+    };
     let mut tx = state
         .db
         .tenant_tx(current.provider.tenant.id)
         .await
         .map_err(OAuthError::internal)?;
-    let client = client_auth::authenticate(&mut tx, &presented).await?;
+    let client = client_auth::authenticate(&mut tx, &presented, &check).await?;
     tx.commit().await.map_err(OAuthError::internal)?;
     Ok(client)
 }
@@ -49,7 +64,7 @@ pub async fn token(
     form: Form,
 ) -> Response {
     let result = async {
-        let client = authenticate(&state, &current, &headers, &form).await?;
+        let client = authenticate(&state, &current, &headers, &form, paths::TOKEN).await?;
         let params = TokenParams {
             grant_type: form.get("grant_type").map(str::to_owned),
             code: form.get("code").map(str::to_owned),

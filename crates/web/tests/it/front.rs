@@ -88,6 +88,7 @@ impl Fixture {
             auth_method: None,
             grant_types: vec![],
             scopes: vec![],
+            jwks: None,
         };
         let client = clients::create(&mut tx, make("Photo <Prints>", false, false))
             .await

@@ -63,6 +63,7 @@ async fn tenant(state: &AppState) -> Tenant {
         auth_method: None,
         grant_types: vec![],
         scopes: vec![],
+        jwks: None,
     };
     let (rp, secret) = clients::create(&mut tx, base.clone()).await.unwrap();
     let m2m = NewClient {
@@ -666,4 +667,78 @@ async fn protocol_tokens_of_tenant_a_are_worthless_at_tenant_b() {
         .kid
         .unwrap();
     assert!(set.find(&kid).is_none());
+}
+
+#[tokio::test]
+async fn protocol_private_key_jwt_authenticates_once_per_assertion() {
+    use gatehouse_oidc::keys::{Alg, SigningKey};
+    let (app, state) = app().await;
+    let t = tenant(&state).await;
+    let (key, _) = SigningKey::generate(Alg::ES256).unwrap();
+    let (other, _) = SigningKey::generate(Alg::ES256).unwrap();
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    let (client, secret) = clients::create(
+        &mut tx,
+        NewClient {
+            name: "Signed".into(),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            first_party: false,
+            allow_http: false,
+            auth_method: Some("private_key_jwt".into()),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["api".into()],
+            jwks: Some(json!({ "keys": [key.public_jwk()] })),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(secret.is_none(), "a private_key_jwt client has no secret");
+    let token_url = format!("http://127.0.0.1:8080/t/{}/token", t.slug);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sign = |k: &SigningKey, aud: &str, exp: i64, jti: &str| {
+        gatehouse_oidc::jws::sign(
+            k,
+            None,
+            &json!({"iss": client.client_id, "sub": client.client_id, "aud": aud, "exp": exp, "iat": now, "jti": jti}),
+        )
+        .unwrap()
+    };
+    let request = |assertion: &str| {
+        post(
+            &format!("/t/{}/token", t.slug),
+            None,
+            &format!(
+                "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+                urlencode(gatehouse_oidc::client_auth::JWT_BEARER)
+            ),
+        )
+    };
+    let good = sign(&key, &token_url, now + 60, "a-1");
+    let (status, body, _) = json_of(&app, request(&good)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "api");
+    // The same assertion again: its jti was used.
+    assert_eq!(json_of(&app, request(&good)).await.0, 401);
+    for bad in [
+        sign(&key, "https://elsewhere.example/token", now + 60, "a-2"),
+        sign(&key, &token_url, now - 120, "a-3"),
+        sign(&other, &token_url, now + 60, "a-4"),
+    ] {
+        let (status, body, _) = json_of(&app, request(&bad)).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("invalid_client"))
+        );
+    }
+    // A secret-based client cannot authenticate with an assertion.
+    let forged = gatehouse_oidc::jws::sign(
+        &key,
+        None,
+        &json!({"iss": t.client_id, "sub": t.client_id, "aud": token_url, "exp": now + 60, "jti": "a-5"}),
+    )
+    .unwrap();
+    assert_eq!(json_of(&app, request(&forged)).await.0, 401);
 }
