@@ -37,6 +37,12 @@ bench_use_database() {
   export GATEHOUSE_REDIS_PREFIX=$BENCH_REDIS_PREFIX
   export GATEHOUSE_ENVIRONMENT=development
   export GATEHOUSE_LOG=warn
+  # Signing keys are sealed under the master key. The bench databases are
+  # reset on every run, so a throw-away key for this run is enough.
+  if [[ -z ${GATEHOUSE_MASTER_KEY:-} ]]; then
+    GATEHOUSE_MASTER_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+    export GATEHOUSE_MASTER_KEY
+  fi
 }
 
 # bench_fresh_database NAME: drops and creates NAME, then migrates it.

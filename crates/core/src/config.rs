@@ -193,11 +193,12 @@ impl Config {
         let mut problems = Vec::new();
         // Tenants' signing keys are sealed under the master key, so every
         // environment needs one (scripts/up makes a development key).
-        if let Err(e) = MasterKey::parse(&self.master_key_id, &self.master_key) {
-            problems.push(format!("GATEHOUSE_MASTER_KEY: {e}"));
-        }
-        if let Err(e) = self.keyring() {
-            problems.push(e.to_string());
+        match self.keyring() {
+            Ok(ring) if !ring.has_current() => problems.push(
+                "GATEHOUSE_MASTER_KEY: missing: set it to the base64 of 32 random bytes, e.g. `head -c 32 /dev/urandom | base64`".to_owned(),
+            ),
+            Ok(_) => {}
+            Err(e) => problems.push(e.to_string()),
         }
         if self.environment == Environment::Production && !self.public_url.starts_with("https://") {
             problems.push("GATEHOUSE_PUBLIC_URL must be an https:// URL in production".to_owned());
@@ -235,6 +236,17 @@ impl Config {
             previous.push(MasterKey::parse(id, key).map_err(|e| {
                 ConfigError::Invalid(format!("GATEHOUSE_MASTER_KEYS_PREVIOUS ({id}): {e}"))
             })?);
+        }
+        let current_id = current.as_ref().map(|k| k.id.clone());
+        for (i, k) in previous.iter().enumerate() {
+            if current_id.as_deref() == Some(k.id.as_str())
+                || previous[..i].iter().any(|p| p.id == k.id)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "GATEHOUSE_MASTER_KEYS_PREVIOUS: key id {:?} is used twice; every master key needs its own id",
+                    k.id
+                )));
+            }
         }
         Ok(crate::secretbox::Keyring::new(current, previous))
     }

@@ -419,6 +419,7 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
             json!({
                 "tenant": tenant.slug, "issuer": provider.issuer,
                 "tenant_info": format!("{}/tenant", provider.issuer),
+                "discovery": format!("{}/.well-known/openid-configuration", provider.issuer),
                 "user": { "username": DEMO_USER, "password": password },
                 "client": { "client_id": client_id, "client_secret": secret, "redirect_uri": DEMO_REDIRECT },
             })
@@ -426,6 +427,10 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
     } else {
         println!("Demo tenant ready.");
         println!("  issuer           {}", provider.issuer);
+        println!(
+            "  discovery        {}/.well-known/openid-configuration",
+            provider.issuer
+        );
         println!("  tenant info      {}/tenant", provider.issuer);
         println!("  health           {base}/_ops/healthz   readiness {base}/_ops/readyz   metrics {base}/_ops/metrics");
         println!("  demo user        {DEMO_USER} / {password}");

@@ -39,6 +39,12 @@ pub async fn resolve_tenant(
     if is_ops_path(&path) {
         return next.run(req).await;
     }
+    // Browsers ask every host for this; it names no tenant, and resolving
+    // it would only make noise (and in development build the default
+    // tenant). Pages declare their icon themselves.
+    if path == "/favicon.ico" {
+        return HttpError::NOT_FOUND.into_response();
+    }
     // HTTP/1.1 carries the host in Host; HTTP/2 in :authority (the URI).
     let host = req
         .headers()

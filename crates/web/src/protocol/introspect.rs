@@ -17,6 +17,21 @@ use super::token::authenticate;
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
+/// The claims of a valid access token; None for anything that is not one.
+/// A store failure is an error, not an inactive token: answering "inactive"
+/// or "revoked" while the revocation list cannot be read would be a lie.
+async fn verified(
+    state: &AppState,
+    p: &gatehouse_oidc::provider::TenantProvider,
+    token: &str,
+) -> Result<Option<tokens::AccessClaims>, OAuthError> {
+    match tokens::verify_access_token(&state.kv, p, token).await {
+        Ok(c) => Ok(Some(c)),
+        Err(OAuthError::ServerError) => Err(OAuthError::ServerError),
+        Err(_) => Ok(None),
+    }
+}
+
 fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -33,9 +48,14 @@ pub async fn introspect(
 ) -> Response {
     let result = async {
         let client = authenticate(&state, &current, &headers, &form, paths::INTROSPECT).await?;
+        // RFC 7662 §2.1: the caller must be authorized to introspect; a
+        // public client proves nothing about itself.
+        if client.public {
+            return Err(OAuthError::InvalidClient("public clients may not introspect tokens".into()));
+        }
         let token = form.get("token").ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
         let p = &current.provider;
-        if let Ok(c) = tokens::verify_access_token(&state.kv, p, token).await {
+        if let Some(c) = verified(&state, p, token).await? {
             return Ok(json!({
                 "active": true, "scope": c.scope, "client_id": c.client_id, "sub": c.sub,
                 "exp": c.exp, "iat": c.iat, "iss": c.iss, "aud": c.aud, "jti": c.jti, "token_type": "Bearer",
@@ -76,7 +96,7 @@ pub async fn revoke(
             .get("token")
             .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
         let p = &current.provider;
-        if let Ok(c) = tokens::verify_access_token(&state.kv, p, token).await {
+        if let Some(c) = verified(&state, p, token).await? {
             if c.client_id == client.client_id {
                 tokens::revoke_access_token(&state.kv, p, &c).await?;
             }

@@ -138,7 +138,10 @@ async fn answer(state: &AppState, current: &CurrentTenant, token: &str) -> Respo
         return respond(Failure::InsufficientScope);
     }
     // A client_credentials token has the client, not a user, as subject.
-    let Ok(user_id) = Uuid::parse_str(&claims.sub) else {
+    let user_id = Uuid::parse_str(&claims.sub)
+        .ok()
+        .filter(|_| claims.sub != claims.client_id);
+    let Some(user_id) = user_id else {
         return respond(Failure::Invalid("the access token has no user"));
     };
     let user = async {
