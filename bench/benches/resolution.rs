@@ -12,8 +12,11 @@
 //! registry cache exactly as the server does. Prepare that database first
 //! with `scripts/test`, or `source scripts/lib.sh; ensure_database
 //! gatehouse_test`; `GATEHOUSE_TEST_DATABASE_URL` and
-//! `GATEHOUSE_TEST_DATABASE_ADMIN_URL` override its location. The pool's
-//! build function makes a provider in memory and never touches the database.
+//! `GATEHOUSE_TEST_DATABASE_ADMIN_URL` override its location; the database
+//! must not have been migrated by a newer revision (sqlx then refuses with
+//! `VersionMissing`; point them at a fresh database instead, see
+//! docs/benchmarks.md). The pool's build function makes a provider in memory
+//! and never touches the database.
 //!
 //! Run: `SQLX_OFFLINE=true cargo bench -p gatehouse-bench`.
 

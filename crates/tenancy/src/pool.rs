@@ -184,7 +184,7 @@ impl<P: Send + Sync + 'static> ProviderPool<P> {
         let id = tenant.id;
         let now = self.stamp();
         if let Some(slot) = self.cache.get(&id).await {
-            if slot.version != tenant.updated_at {
+            if slot.version < tenant.updated_at {
                 self.cache.invalidate(&id).await;
             } else if !self.is_idle(&slot, now) {
                 slot.last_used.fetch_max(now, Ordering::Relaxed);
