@@ -311,6 +311,33 @@ pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<(), StoreError
     Ok(())
 }
 
+/// Sets the algorithm of the client's ID tokens (OpenID Connect Dynamic
+/// Client Registration §2 `id_token_signed_response_alg`): RS256, ES256 or
+/// EdDSA, the algorithms every tenant has keys for.
+pub async fn set_id_token_alg(
+    tx: &mut TenantTx,
+    client_id: &str,
+    alg: &str,
+) -> Result<(), StoreError> {
+    if crate::keys::Alg::parse(alg).is_none() {
+        return Err(StoreError::Invalid(format!(
+            "unsupported ID token algorithm {alg:?}; use RS256, ES256 or EdDSA"
+        )));
+    }
+    let n = sqlx::query!(
+        "update clients set id_token_signed_response_alg = $2, updated_at = now() where client_id = $1",
+        client_id,
+        alg,
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,6 +74,9 @@ pub struct ClientCreate {
     /// A file holding the client's public keys as a JWK Set (for --auth-method private_key_jwt).
     #[arg(long = "jwks", value_name = "FILE")]
     pub jwks: Option<std::path::PathBuf>,
+    /// The algorithm of the client's ID tokens: RS256 (default), ES256 or EdDSA.
+    #[arg(long = "id-token-alg", value_name = "ALG")]
+    pub id_token_alg: Option<String>,
     /// A first-party client: users are not asked for consent.
     #[arg(long = "first-party")]
     pub first_party: bool,
@@ -206,7 +209,13 @@ pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure>
                 jwks,
             };
             let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
-            let (client, secret) = clients::create(&mut tx, new).await.map_err(store)?;
+            let (mut client, secret) = clients::create(&mut tx, new).await.map_err(store)?;
+            if let Some(alg) = &c.id_token_alg {
+                clients::set_id_token_alg(&mut tx, &client.client_id, alg)
+                    .await
+                    .map_err(store)?;
+                client.id_token_signed_response_alg = alg.clone();
+            }
             tx.commit().await.map_err(db)?;
             if c.tenant.json {
                 let mut out = json!(client);

@@ -742,3 +742,31 @@ async fn protocol_private_key_jwt_authenticates_once_per_assertion() {
     .unwrap();
     assert_eq!(json_of(&app, request(&forged)).await.0, 401);
 }
+
+#[tokio::test]
+async fn protocol_id_tokens_use_the_clients_registered_algorithm() {
+    let (app, state) = app().await;
+    let t = tenant(&state).await;
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    assert!(clients::set_id_token_alg(&mut tx, &t.client_id, "HS256")
+        .await
+        .is_err());
+    clients::set_id_token_alg(&mut tx, &t.client_id, "EdDSA")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let code = code_for(&state, &t, "openid", Some(CHALLENGE)).await;
+    let (status, tok, _) = exchange(&app, &t, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tok}");
+    let id_token = tok["id_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::EdDSA);
+    let (_, jwks, _) = json_of(&app, get(&format!("/t/{}/.well-known/jwks.json", t.slug))).await;
+    let set: JwkSet = serde_json::from_value(jwks).unwrap();
+    let key =
+        jsonwebtoken::DecodingKey::from_jwk(set.find(header.kid.as_deref().unwrap()).unwrap())
+            .unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    v.set_audience(&[&t.client_id]);
+    assert!(jsonwebtoken::decode::<Value>(id_token, &key, &v).is_ok());
+}
