@@ -4,6 +4,10 @@
 
 use serde_json::{json, Value};
 
+// The values the authorization endpoint accepts, advertised from the one
+// place that checks them.
+use crate::authorize::{SUPPORTED_PROMPTS, SUPPORTED_RESPONSE_MODES, SUPPORTED_SCOPES};
+
 /// Endpoint paths, relative to the issuer.
 pub mod paths {
     pub const DISCOVERY: &str = "/.well-known/openid-configuration";
@@ -21,15 +25,6 @@ pub const ASSERTION_ALGS: [&str; 7] = [
     "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA",
 ];
 
-pub const SCOPES: [&str; 6] = [
-    "openid",
-    "profile",
-    "email",
-    "phone",
-    "address",
-    "offline_access",
-];
-
 pub fn document(issuer: &str) -> Value {
     let url = |p: &str| format!("{issuer}{p}");
     json!({
@@ -41,9 +36,9 @@ pub fn document(issuer: &str) -> Value {
         "end_session_endpoint": url(paths::LOGOUT),
         "introspection_endpoint": url(paths::INTROSPECT),
         "revocation_endpoint": url(paths::REVOKE),
-        "scopes_supported": SCOPES,
+        "scopes_supported": SUPPORTED_SCOPES,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
+        "response_modes_supported": SUPPORTED_RESPONSE_MODES,
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
@@ -52,7 +47,7 @@ pub fn document(issuer: &str) -> Value {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "code_challenge_methods_supported": ["S256"],
-        "prompt_values_supported": ["none", "login", "consent"],
+        "prompt_values_supported": SUPPORTED_PROMPTS,
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "amr",
             "name", "given_name", "family_name", "preferred_username", "locale", "updated_at",
