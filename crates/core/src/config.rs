@@ -350,6 +350,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_shipped_file_names_only_known_keys_and_repeats_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/gatehouse.toml");
+        let shipped: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file_exact(&path))
+            .extract()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let d = Config::default();
+        assert_eq!(shipped.master_keys_previous, d.master_keys_previous);
+        assert_eq!(shipped.key_rotation_days, d.key_rotation_days);
+        assert_eq!(shipped.master_key_id, d.master_key_id);
+        assert_eq!(shipped.pool_max_size, d.pool_max_size);
+    }
+
+    #[test]
     fn master_key_must_be_32_random_bytes() {
         assert!(MasterKey::parse("k", "").is_err());
         assert!(MasterKey::parse("k", "not base64!").is_err());

@@ -164,6 +164,23 @@ impl Kv {
         }
     }
 
+    /// Whether any of the tenant's `names` is present, in one round trip
+    /// (EXISTS with several keys): revocation marks.
+    pub async fn any_exists(&self, tenant: TenantId, names: &[&str]) -> Result<bool, KvError> {
+        if names.is_empty() {
+            return Ok(false);
+        }
+        let keys: Vec<String> = names.iter().map(|n| self.key(tenant, n)).collect();
+        if let Some(mut c) = self.conn().await? {
+            let n: u64 = redis::cmd("EXISTS").arg(&keys).query_async(&mut c).await?;
+            Ok(n > 0)
+        } else {
+            Ok(self
+                .memory_map()
+                .is_some_and(|m| keys.iter().any(|k| m.contains_key(k))))
+        }
+    }
+
     /// Reads and deletes atomically (GETDEL): single-use values such as
     /// authorization codes.
     pub async fn take(&self, tenant: TenantId, name: &str) -> Result<Option<Vec<u8>>, KvError> {
@@ -230,5 +247,8 @@ mod tests {
             "expired"
         );
         assert!(kv.key(a, "x").starts_with(&format!("gh:t:{a}:")));
+        assert!(kv.any_exists(a, &["nothing", "jti"]).await.unwrap());
+        assert!(!kv.any_exists(b, &["nothing", "jti"]).await.unwrap());
+        assert!(!kv.any_exists(a, &[]).await.unwrap());
     }
 }

@@ -427,6 +427,7 @@ mod tests {
             id_token_signed_response_alg: "RS256".into(),
             scopes: vec![],
             jwks: None,
+            jwks_uri: None,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
         }
     }

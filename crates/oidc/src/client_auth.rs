@@ -3,7 +3,8 @@
 //! `client_secret_basic` (HTTP Basic, the id and secret form-urlencoded
 //! before base64, RFC 6749 §2.3.1), `client_secret_post` (form body),
 //! `private_key_jwt` (a JWT signed with one of the client's registered
-//! keys, RFC 7523 §2.2 and §3, with its `jti` remembered until it expires so
+//! keys, inline or fetched from its `jwks_uri` ([`crate::client_keys`]),
+//! RFC 7523 §2.2 and §3, with its `jti` remembered until it expires so
 //! it cannot be replayed), and `none` for public clients, which identify themselves by `client_id` and
 //! prove possession with PKCE. A client must use the method it registered,
 //! and a request may use only one method (RFC 6749 §2.3). Every failure is
@@ -36,6 +37,8 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 pub struct AssertionCheck<'a> {
     pub audiences: Vec<String>,
     pub kv: &'a gatehouse_core::kv::Kv,
+    /// Fetches the keys of clients registered with a `jwks_uri`.
+    pub client_keys: &'a crate::client_keys::ClientKeys,
 }
 
 fn invalid() -> OAuthError {
@@ -207,11 +210,20 @@ async fn assertion(
     if !ASSERTION_ALGS.contains(&header.alg) {
         return Err(invalid());
     }
-    let set: jsonwebtoken::jwk::JwkSet = client
-        .jwks
-        .clone()
-        .and_then(|j| serde_json::from_value(j).ok())
-        .ok_or_else(invalid)?;
+    let set: std::sync::Arc<jsonwebtoken::jwk::JwkSet> = match (&client.jwks, &client.jwks_uri) {
+        (Some(inline), _) => serde_json::from_value(inline.clone())
+            .map(std::sync::Arc::new)
+            .map_err(|_| invalid())?,
+        (None, Some(uri)) => check
+            .client_keys
+            .get(uri, header.kid.as_deref())
+            .await
+            .map_err(|e| {
+                tracing::warn!(client = %client.client_id, error = %e, "client JWK Set unavailable");
+                invalid()
+            })?,
+        (None, None) => return Err(invalid()),
+    };
     let candidates: Vec<&jsonwebtoken::jwk::Jwk> = match &header.kid {
         Some(kid) => set.find(kid).into_iter().collect(),
         None => set.keys.iter().collect(),

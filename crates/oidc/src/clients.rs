@@ -27,6 +27,9 @@ pub struct Client {
     /// The client's public keys for private_key_jwt (a JWK Set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
+    /// Or the URL where the client publishes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -50,6 +53,8 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     /// Public keys for private_key_jwt, as a JWK Set.
     pub jwks: Option<serde_json::Value>,
+    /// Or the URL of the client's JWK Set (never both).
+    pub jwks_uri: Option<String>,
 }
 
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
@@ -141,13 +146,22 @@ impl NewClient {
                 "the authorization_code grant needs at least one redirect URI".into(),
             ));
         }
-        match (method, &self.jwks) {
-            ("private_key_jwt", None) => {
+        match (method, &self.jwks, &self.jwks_uri) {
+            (_, Some(_), Some(_)) => {
                 return Err(StoreError::Invalid(
-                    "private_key_jwt needs the client's public keys (--jwks)".into(),
+                    "register the keys inline (--jwks) or by URL (--jwks-uri), not both".into(),
                 ))
             }
-            (_, Some(jwks)) => check_jwks(jwks)?,
+            ("private_key_jwt", None, None) => {
+                return Err(StoreError::Invalid(
+                    "private_key_jwt needs the client's public keys (--jwks or --jwks-uri)".into(),
+                ))
+            }
+            (_, Some(jwks), None) => check_jwks(jwks)?,
+            (_, None, Some(uri)) => {
+                crate::client_keys::check_jwks_uri(uri, self.allow_http)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            }
             _ => {}
         }
         if let Some(bad) = self.scopes.iter().find(|s| !valid_scope_token(s)) {
@@ -211,10 +225,10 @@ pub async fn create(
     let client = sqlx::query_as!(
         Client,
         "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
-                              redirect_uris, post_logout_redirect_uris, grant_types, scopes, jwks)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                              redirect_uris, post_logout_redirect_uris, grant_types, scopes, jwks, jwks_uri)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          returning client_id, name, public, first_party, auth_method, redirect_uris,
-                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at",
+                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         Uuid::new_v4().simple().to_string(),
@@ -228,6 +242,7 @@ pub async fn create(
         &grant_types,
         &new.scopes,
         new.jwks.as_ref(),
+        new.jwks_uri.as_deref(),
     )
     .fetch_one(&mut **tx)
     .await?;
@@ -238,7 +253,7 @@ pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, 
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
          from clients where client_id = $1",
         client_id,
     )
@@ -250,7 +265,7 @@ pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
          from clients where name = $1 order by created_at limit 1",
         name,
     )
@@ -293,7 +308,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
          from clients order by created_at, client_id",
     )
     .fetch_all(&mut **tx)

@@ -37,9 +37,8 @@ pub struct CodeGrant {
 /// What was issued from a redeemed code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Redeemed {
+    /// The grant: its refresh family and the `grant_id` of its access tokens.
     pub family_id: Uuid,
-    pub access_jti: String,
-    pub access_exp: i64,
 }
 
 fn code_key(code: &str) -> String {
@@ -69,7 +68,7 @@ pub async fn issue(
 #[derive(Debug)]
 pub enum Presented {
     /// First use: the grant.
-    Fresh(CodeGrant),
+    Fresh(Box<CodeGrant>),
     /// Already redeemed: what was issued from it, to revoke.
     Replayed(Option<Redeemed>),
 }
@@ -82,7 +81,7 @@ pub async fn take(kv: &Kv, tenant: TenantId, code: &str) -> Result<Presented, OA
         .map_err(OAuthError::internal)?
     {
         let grant = serde_json::from_slice(&raw).map_err(OAuthError::internal)?;
-        return Ok(Presented::Fresh(grant));
+        return Ok(Presented::Fresh(Box::new(grant)));
     }
     let used = kv
         .get(tenant, &used_key(code))

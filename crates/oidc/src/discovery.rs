@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 // The values the authorization endpoint accepts, advertised from the one
 // place that checks them.
 use crate::authorize::{SUPPORTED_PROMPTS, SUPPORTED_RESPONSE_MODES, SUPPORTED_SCOPES};
+use crate::tokens::ACR_VALUES;
 
 /// Endpoint paths, relative to the issuer.
 pub mod paths {
@@ -48,8 +49,9 @@ pub fn document(issuer: &str) -> Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": SUPPORTED_PROMPTS,
+        "acr_values_supported": ACR_VALUES,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "amr",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "acr", "amr",
             "name", "given_name", "family_name", "preferred_username", "locale", "updated_at",
             "email", "email_verified", "phone_number", "phone_number_verified", "address"
         ],

@@ -88,12 +88,11 @@ struct UserIssue<'a> {
     acr: Option<&'a str>,
     amr: &'a [String],
     refresh: Option<String>,
+    /// The refresh family, which names the grant.
+    grant_id: Uuid,
 }
 
-fn issue_for_user(
-    ctx: Ctx<'_>,
-    i: &UserIssue<'_>,
-) -> Result<(TokenResponse, tokens::AccessClaims), OAuthError> {
+fn issue_for_user(ctx: Ctx<'_>, i: &UserIssue<'_>) -> Result<TokenResponse, OAuthError> {
     let p = ctx.provider;
     let subject = i.user_id.to_string();
     let (access_token, claims) = tokens::issue_access_token(
@@ -104,6 +103,7 @@ fn issue_for_user(
             scope: i.scope,
             auth_time: Some(i.auth_time),
             sid: i.sid,
+            grant_id: Some(i.grant_id),
         },
     )?;
     let id_token = if scopes(i.scope).contains(&"openid") {
@@ -127,15 +127,14 @@ fn issue_for_user(
     } else {
         None
     };
-    let response = TokenResponse {
+    Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: claims.exp - claims.iat,
         refresh_token: i.refresh.clone(),
         id_token,
         scope: i.scope.to_owned(),
-    };
-    Ok((response, claims))
+    })
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.2.
@@ -155,7 +154,7 @@ async fn authorization_code(
         .ok_or_else(|| invalid_request("code is required"))?;
     let tenant = ctx.provider.tenant.id;
     let grant: CodeGrant = match codes::take(ctx.kv, tenant, code).await? {
-        Presented::Fresh(g) => g,
+        Presented::Fresh(g) => *g,
         Presented::Replayed(issued) => {
             if let Some(issued) = issued {
                 revoke_issued(ctx, &issued).await?;
@@ -228,7 +227,7 @@ async fn authorization_code(
     } else {
         None
     };
-    let (response, claims) = issue_for_user(
+    let response = issue_for_user(
         ctx,
         &UserIssue {
             client,
@@ -240,13 +239,12 @@ async fn authorization_code(
             acr: grant.acr.as_deref(),
             amr: &grant.amr,
             refresh: refresh_token,
+            grant_id: grant.family_id,
         },
     )?;
     tx.commit().await.map_err(OAuthError::internal)?;
     let redeemed = Redeemed {
         family_id: grant.family_id,
-        access_jti: claims.jti.clone(),
-        access_exp: claims.exp,
     };
     let keep = Duration::from_secs(
         u64::try_from(tokens::ttl(ctx.provider, "access_token_ttl_secs", 300))
@@ -257,7 +255,7 @@ async fn authorization_code(
     Ok(response)
 }
 
-/// Revokes the refresh family and access token issued from a replayed code.
+/// Revokes the refresh family and access tokens issued from a replayed code.
 async fn revoke_issued(ctx: Ctx<'_>, issued: &Redeemed) -> Result<(), OAuthError> {
     let mut tx = ctx
         .db
@@ -266,16 +264,8 @@ async fn revoke_issued(ctx: Ctx<'_>, issued: &Redeemed) -> Result<(), OAuthError
         .map_err(OAuthError::internal)?;
     refresh::revoke_family(&mut tx, issued.family_id).await?;
     tx.commit().await.map_err(OAuthError::internal)?;
-    let remaining = (issued.access_exp - tokens::now()).max(1).unsigned_abs();
-    ctx.kv
-        .set(
-            ctx.provider.tenant.id,
-            &format!("revoked-at:{}", issued.access_jti),
-            b"1",
-            Duration::from_secs(remaining),
-        )
-        .await
-        .map_err(OAuthError::internal)
+    // Every access token of the grant, the first and any refreshed since.
+    tokens::revoke_grant(ctx.kv, ctx.provider, issued.family_id).await
 }
 
 /// RFC 6749 §6, rotated per RFC 9700 §4.14.2.
@@ -310,6 +300,7 @@ async fn refresh(
         // A rotated token came back: someone holds a copy. Revoke the family.
         refresh::revoke_family(&mut tx, found.grant.family_id).await?;
         tx.commit().await.map_err(OAuthError::internal)?;
+        tokens::revoke_grant(ctx.kv, ctx.provider, found.grant.family_id).await?;
         tracing::warn!(tenant = %ctx.provider.tenant.slug, "rotated refresh token reused; family revoked");
         return Err(invalid());
     }
@@ -343,7 +334,7 @@ async fn refresh(
         tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000),
     )
     .await?;
-    let (response, _) = issue_for_user(
+    let response = issue_for_user(
         ctx,
         &UserIssue {
             client,
@@ -355,6 +346,7 @@ async fn refresh(
             acr: found.grant.acr.as_deref(),
             amr: &found.grant.amr,
             refresh: Some(next),
+            grant_id: found.grant.family_id,
         },
     )?;
     tx.commit().await.map_err(OAuthError::internal)?;
@@ -397,6 +389,7 @@ async fn client_credentials(
             scope: &scope,
             auth_time: None,
             sid: None,
+            grant_id: None,
         },
     )?;
     Ok(TokenResponse {

@@ -391,6 +391,42 @@ pub async fn rotate(
     Ok(())
 }
 
+/// Re-seals every private key of the tenant that is sealed under a master
+/// key other than the current one (after a master-key rotation), so the
+/// previous master key can be retired. Returns how many were re-sealed.
+pub async fn reseal(tx: &mut TenantTx, keyring: &Keyring) -> Result<u64, KeyError> {
+    let Some(current) = keyring.current_id().map(str::to_owned) else {
+        return Err(KeyError::Seal(gatehouse_core::secretbox::SealError::NoKey));
+    };
+    lock(tx).await?;
+    let rows = sqlx::query!(
+        "select kid, master_key_id, sealed_private_key from signing_keys where master_key_id <> $1",
+        current,
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut n = 0;
+    for row in rows {
+        let aad = aad(tx.tenant(), &row.kid);
+        let old = Sealed {
+            key_id: row.master_key_id,
+            blob: row.sealed_private_key,
+        };
+        let sealed = keyring.seal(&keyring.open(&old, &aad)?, &aad)?;
+        sqlx::query!(
+            "update signing_keys set master_key_id = $2, sealed_private_key = $3, updated_at = now()
+             where kid = $1",
+            row.kid,
+            sealed.key_id,
+            sealed.blob,
+        )
+        .execute(&mut **tx)
+        .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Deletes retired keys whose every token has expired.
 pub async fn remove_expired(tx: &mut TenantTx) -> Result<u64, KeyError> {
     Ok(

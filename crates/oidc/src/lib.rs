@@ -5,6 +5,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod client_keys;
 pub mod clients;
 pub mod codes;
 pub mod consents;

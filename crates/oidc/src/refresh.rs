@@ -122,10 +122,14 @@ pub async fn revoke_family(tx: &mut TenantTx, family_id: Uuid) -> Result<u64, OA
     .rows_affected())
 }
 
-/// Revokes every token of a user's session (logout).
+/// Revokes the tokens of a browser session (logout), except those granted
+/// `offline_access`, which are meant to work while the user is away
+/// (OpenID Connect Core §11). Returns how many were still live.
 pub async fn revoke_session(tx: &mut TenantTx, sid: &str) -> Result<u64, OAuthError> {
     Ok(sqlx::query!(
-        "update refresh_tokens set revoked_at = now(), updated_at = now() where sid = $1 and revoked_at is null",
+        "update refresh_tokens set revoked_at = now(), updated_at = now()
+         where sid = $1 and revoked_at is null
+           and not ('offline_access' = any(string_to_array(scope, ' ')))",
         sid,
     )
     .execute(&mut **tx)

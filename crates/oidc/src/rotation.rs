@@ -139,9 +139,39 @@ impl Rotator {
         Ok(rotated)
     }
 
-    /// Checks for due rotations every `every`, for the life of the process.
+    /// Schedules every tenant that has no scheduled rotation, one period
+    /// from now: tenants whose keys were made while the schedule was off
+    /// (`key_rotation_days = 0`) join it when it is turned on. Returns how
+    /// many were scheduled.
+    pub async fn schedule_unscheduled(&self) -> Result<u64, KeyError> {
+        let Some(period) = self.period else {
+            return Ok(0);
+        };
+        let secs = i64::try_from(period.as_secs()).unwrap_or(i64::MAX);
+        Ok(sqlx::query!(
+            "insert into key_rotation_schedule (tenant_id, rotate_at)
+             select t.id, now() + make_interval(secs => $1::bigint) from tenants t
+             where not exists (select 1 from key_rotation_schedule s where s.tenant_id = t.id)
+             on conflict (tenant_id) do nothing",
+            secs,
+        )
+        .execute(self.db.registry())
+        .await?
+        .rows_affected())
+    }
+
+    /// Checks for due rotations every `every`, for the life of the process,
+    /// after scheduling the tenants that have no scheduled rotation.
     pub fn spawn_scheduler(self, every: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            match self.schedule_unscheduled().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    tenants = n,
+                    "scheduled key rotation for unscheduled tenants"
+                ),
+                Err(e) => tracing::warn!(error = %e, "scheduling unscheduled tenants failed"),
+            }
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

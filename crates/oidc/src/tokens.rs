@@ -6,7 +6,13 @@
 //! * Access tokens: JWTs per RFC 9068 (`typ: at+jwt`, iss, sub, aud,
 //!   client_id, scope, exp, iat, jti), signed with ES256: the cheapest of the
 //!   tenant's algorithms, and access tokens are issued on every grant.
-//! * Revoked access tokens are remembered by jti until they expire.
+//! * Access tokens are self-contained, so revocation is a mark in the shared
+//!   store, kept until every token it covers has expired: per token (`jti`),
+//!   per grant (`grant_id`: every access token issued from one authorization
+//!   code and its refresh tokens, RFC 7009 §2.1), and per browser session
+//!   (`sid`, ended by logout; grants with `offline_access` outlive the
+//!   session, OpenID Connect Core §11). Verification checks all three in one
+//!   round trip.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
@@ -34,10 +40,23 @@ pub struct AccessClaims {
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub auth_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sid: Option<String>,
+    /// The authorization this token was issued under (one per authorization
+    /// code, shared by its refresh tokens). RFC 9068 §2.2 allows further
+    /// claims; this one lets a revoked grant take its access tokens with it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub grant_id: Option<Uuid>,
+}
+
+impl AccessClaims {
+    /// Whether the grant includes `offline_access`: access that outlives the
+    /// browser session (OpenID Connect Core §11).
+    pub fn is_offline(&self) -> bool {
+        self.scope.split(' ').any(|s| s == "offline_access")
+    }
 }
 
 /// OpenID Connect Core §2.
@@ -62,6 +81,33 @@ pub struct IdClaims {
     pub amr: Vec<String>,
 }
 
+/// Authentication context class of one factor (a password alone).
+pub const ACR_ONE_FACTOR: &str = "urn:gatehouse:loa:1";
+/// Authentication context class of two independent factors.
+pub const ACR_TWO_FACTORS: &str = "urn:gatehouse:loa:2";
+/// The `acr` values this server issues (Discovery §3 `acr_values_supported`).
+pub const ACR_VALUES: [&str; 2] = [ACR_ONE_FACTOR, ACR_TWO_FACTORS];
+
+/// The `acr` (OpenID Connect Core §2: an absolute URI naming the
+/// authentication context class) that the methods `amr` (RFC 8176) reach:
+/// `mfa`, or two distinct factor kinds, is two factors; anything else one.
+pub fn acr_for(amr: &[String]) -> &'static str {
+    let factor = |m: &str| match m {
+        "pwd" | "pin" => Some("knowledge"),
+        "otp" | "hwk" | "swk" | "sms" => Some("possession"),
+        "fpt" | "face" | "iris" | "user" => Some("inherence"),
+        _ => None,
+    };
+    let mut kinds: Vec<&str> = amr.iter().filter_map(|m| factor(m)).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if amr.iter().any(|m| m == "mfa") || kinds.len() >= 2 {
+        ACR_TWO_FACTORS
+    } else {
+        ACR_ONE_FACTOR
+    }
+}
+
 /// Token lifetimes from the tenant's effective settings (seconds).
 pub fn ttl(provider: &TenantProvider, key: &str, default: u64) -> i64 {
     let v = provider
@@ -84,6 +130,7 @@ pub struct AccessGrant<'a> {
     pub scope: &'a str,
     pub auth_time: Option<i64>,
     pub sid: Option<&'a str>,
+    pub grant_id: Option<Uuid>,
 }
 
 /// Signs an RFC 9068 access token; returns it with its claims.
@@ -103,6 +150,7 @@ pub fn issue_access_token(
         jti: Uuid::new_v4().to_string(),
         auth_time: g.auth_time,
         sid: g.sid.map(str::to_owned),
+        grant_id: g.grant_id,
     };
     let key = p
         .keys
@@ -146,21 +194,63 @@ fn revoked_key(jti: &str) -> String {
     format!("revoked-at:{jti}")
 }
 
+fn revoked_grant_key(grant_id: Uuid) -> String {
+    format!("revoked-grant:{grant_id}")
+}
+
+fn revoked_session_key(sid: &str) -> String {
+    format!("revoked-sid:{sid}")
+}
+
+async fn mark(kv: &Kv, p: &TenantProvider, name: &str, secs: i64) -> Result<(), OAuthError> {
+    kv.set(
+        p.tenant.id,
+        name,
+        b"1",
+        std::time::Duration::from_secs(secs.max(1).unsigned_abs()),
+    )
+    .await
+    .map_err(OAuthError::internal)
+}
+
 /// Remembers a revoked access token until it would have expired anyway.
 pub async fn revoke_access_token(
     kv: &Kv,
     p: &TenantProvider,
     claims: &AccessClaims,
 ) -> Result<(), OAuthError> {
-    let remaining = (claims.exp - now()).max(1);
-    kv.set(
-        p.tenant.id,
-        &revoked_key(&claims.jti),
-        b"1",
-        std::time::Duration::from_secs(remaining.unsigned_abs()),
-    )
-    .await
-    .map_err(OAuthError::internal)
+    mark(kv, p, &revoked_key(&claims.jti), claims.exp - now()).await
+}
+
+/// Revokes every access token issued under grant `grant_id` (RFC 7009 §2.1:
+/// revoking a refresh token should invalidate the access tokens of the same
+/// grant). The mark lasts as long as the longest-lived of them could.
+pub async fn revoke_grant(kv: &Kv, p: &TenantProvider, grant_id: Uuid) -> Result<(), OAuthError> {
+    let ttl = ttl(p, "access_token_ttl_secs", 300);
+    mark(kv, p, &revoked_grant_key(grant_id), ttl).await
+}
+
+/// Revokes the access tokens of browser session `sid` (logout), except
+/// those of grants with `offline_access`.
+pub async fn revoke_session(kv: &Kv, p: &TenantProvider, sid: &str) -> Result<(), OAuthError> {
+    let ttl = ttl(p, "access_token_ttl_secs", 300);
+    mark(kv, p, &revoked_session_key(sid), ttl).await
+}
+
+/// Whether a verified token was revoked: by itself, by its grant, or by the
+/// end of its session.
+async fn is_revoked(kv: &Kv, p: &TenantProvider, c: &AccessClaims) -> Result<bool, OAuthError> {
+    let mut names = vec![revoked_key(&c.jti)];
+    if let Some(g) = c.grant_id {
+        names.push(revoked_grant_key(g));
+    }
+    if let Some(sid) = c.sid.as_deref().filter(|_| !c.is_offline()) {
+        names.push(revoked_session_key(sid));
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    kv.any_exists(p.tenant.id, &names)
+        .await
+        .map_err(OAuthError::internal)
 }
 
 /// Verifies an access token of this tenant: signature by a key this tenant
@@ -192,12 +282,7 @@ pub async fn verify_access_token(
     let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
         .map_err(|_| invalid())?
         .claims;
-    if kv
-        .get(p.tenant.id, &revoked_key(&claims.jti))
-        .await
-        .map_err(OAuthError::internal)?
-        .is_some()
-    {
+    if is_revoked(kv, p, &claims).await? {
         return Err(invalid());
     }
     Ok(claims)
@@ -217,4 +302,43 @@ pub fn verify_id_token_hint(p: &TenantProvider, token: &str) -> Option<IdClaims>
     jsonwebtoken::decode::<IdClaims>(token, key, &validation)
         .ok()
         .map(|d| d.claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amr(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn acr_counts_distinct_factor_kinds() {
+        assert_eq!(acr_for(&amr(&["pwd"])), ACR_ONE_FACTOR);
+        assert_eq!(acr_for(&amr(&[])), ACR_ONE_FACTOR);
+        assert_eq!(acr_for(&amr(&["pwd", "pin"])), ACR_ONE_FACTOR, "one kind");
+        assert_eq!(acr_for(&amr(&["pwd", "otp"])), ACR_TWO_FACTORS);
+        assert_eq!(acr_for(&amr(&["hwk", "user"])), ACR_TWO_FACTORS);
+        assert_eq!(acr_for(&amr(&["pwd", "mfa"])), ACR_TWO_FACTORS);
+    }
+
+    #[test]
+    fn offline_is_a_whole_scope_word() {
+        let mut c = AccessClaims {
+            iss: "i".into(),
+            sub: "s".into(),
+            aud: "i".into(),
+            client_id: "c".into(),
+            scope: "openid offline_access".into(),
+            exp: 0,
+            iat: 0,
+            jti: "j".into(),
+            auth_time: None,
+            sid: None,
+            grant_id: None,
+        };
+        assert!(c.is_offline());
+        c.scope = "openid offline_accessx".into();
+        assert!(!c.is_offline());
+    }
 }

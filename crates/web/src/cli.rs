@@ -184,6 +184,7 @@ impl Command {
                 | TenantCommand::Delete { out, .. } => out.json,
             },
             Command::Keys(KeysCommand::List(a) | KeysCommand::Rotate(a)) => a.json,
+            Command::Keys(KeysCommand::Reseal { json }) => *json,
             Command::Client(ClientCommand::Create(c)) => c.tenant.json,
             Command::Client(ClientCommand::List(a) | ClientCommand::Delete { tenant: a, .. }) => {
                 a.json
@@ -391,6 +392,7 @@ async fn demo(config: Config, json_out: bool) -> Result<(), Failure> {
                 grant_types: vec![],
                 scopes: vec![],
                 jwks: None,
+                jwks_uri: None,
             };
             let (c, secret) = clients::create(&mut tx, new).await.map_err(store)?;
             (c.client_id, secret.unwrap_or_default())

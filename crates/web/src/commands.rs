@@ -30,6 +30,13 @@ pub enum KeysCommand {
     List(TenantArg),
     /// Rotate now: retire the active keys, activate the next ones, create new next keys.
     Rotate(TenantArg),
+    /// Re-seal every tenant's private keys under the current master key (after
+    /// a master-key rotation), so the previous master key can be removed.
+    Reseal {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,8 +79,11 @@ pub struct ClientCreate {
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
     /// A file holding the client's public keys as a JWK Set (for --auth-method private_key_jwt).
-    #[arg(long = "jwks", value_name = "FILE")]
+    #[arg(long = "jwks", value_name = "FILE", conflicts_with = "jwks_uri")]
     pub jwks: Option<std::path::PathBuf>,
+    /// Or the https URL where the client publishes its JWK Set (fetched and cached).
+    #[arg(long = "jwks-uri", value_name = "URI")]
+    pub jwks_uri: Option<String>,
     /// The algorithm of the client's ID tokens: RS256 (default), ES256 or EdDSA.
     #[arg(long = "id-token-alg", value_name = "ALG")]
     pub id_token_alg: Option<String>,
@@ -120,10 +130,52 @@ async fn tenant(state: &AppState, slug: &str) -> Result<TenantRecord, Failure> {
     Ok(state.tenancy.tenants.get(slug).await?)
 }
 
+/// `keys reseal`: every tenant, a page of slugs at a time, one transaction
+/// per tenant (a failure leaves the tenants before it done; run it again).
+async fn reseal(state: &AppState, json: bool) -> Result<(), Failure> {
+    if !state.keyring.has_current() {
+        return Err(Failure::new(
+            "no_master_key",
+            "GATEHOUSE_MASTER_KEY must be set to re-seal keys",
+        ));
+    }
+    let (mut tenants, mut resealed, mut after) = (0u64, 0u64, None::<String>);
+    loop {
+        let page = state
+            .tenancy
+            .tenants
+            .list(after.as_deref(), 500)
+            .await
+            .map_err(|e| Failure::new("database_error", e.to_string()))?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.slug.to_string());
+        for record in &page {
+            let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
+            let n = keys::reseal(&mut tx, &state.keyring)
+                .await
+                .map_err(|e| Failure::new("key_error", format!("tenant {}: {e}", record.slug)))?;
+            tx.commit().await.map_err(db)?;
+            tenants += 1;
+            resealed += n;
+        }
+    }
+    let current = state.keyring.current_id().unwrap_or_default();
+    if json {
+        println!(
+            "{}",
+            json!({ "tenants": tenants, "resealed": resealed, "master_key_id": current })
+        );
+    } else {
+        println!("re-sealed {resealed} key(s) of {tenants} tenant(s) under master key {current:?}");
+    }
+    Ok(())
+}
+
 pub async fn keys(state: &AppState, cmd: KeysCommand) -> Result<(), Failure> {
     let (arg, rotate) = match &cmd {
         KeysCommand::List(a) => (a, false),
         KeysCommand::Rotate(a) => (a, true),
+        KeysCommand::Reseal { json } => return reseal(state, *json).await,
     };
     let record = tenant(state, &arg.slug).await?;
     if rotate {
@@ -207,6 +259,7 @@ pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure>
                     .map(str::to_owned)
                     .collect(),
                 jwks,
+                jwks_uri: c.jwks_uri,
             };
             let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
             let (mut client, secret) = clients::create(&mut tx, new).await.map_err(store)?;

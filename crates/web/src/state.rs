@@ -11,6 +11,7 @@ use gatehouse_core::events::EventBus;
 use gatehouse_core::kv::Kv;
 use gatehouse_core::secretbox::Keyring;
 use gatehouse_core::Db;
+use gatehouse_oidc::client_keys::ClientKeys;
 use gatehouse_oidc::provider::{build_fn, TenantProvider};
 use gatehouse_oidc::rotation::Rotator;
 use gatehouse_tenancy::resolve::{ResolverConfig, Strategy};
@@ -35,6 +36,8 @@ pub struct AppState {
     /// Builds base providers (settings, issuer) without the pool.
     pub factory: ProviderFactory,
     pub metrics: Arc<Metrics>,
+    /// Clients' JWK Sets fetched from their `jwks_uri`.
+    pub client_keys: ClientKeys,
 }
 
 impl std::fmt::Debug for AppState {
@@ -97,6 +100,7 @@ impl AppState {
             .map(usize::from)
             .unwrap_or(2);
         let hasher = PasswordHasher::new(cores).map_err(|e| e.to_string())?;
+        let client_keys = ClientKeys::new(!config.is_production()).map_err(|e| e.to_string())?;
         let subdomain_base = resolver_config
             .base_domain
             .clone()
@@ -147,6 +151,7 @@ impl AppState {
             hasher,
             factory,
             metrics: Arc::new(metrics),
+            client_keys,
         })
     }
 }

@@ -18,6 +18,7 @@ fn app() -> NewClient {
         grant_types: vec![],
         scopes: vec![],
         jwks: None,
+        jwks_uri: None,
     }
 }
 

@@ -254,6 +254,26 @@ async fn keys_sealed_under_a_previous_master_key_still_load_after_master_key_rot
     assert!(TenantProvider::build(base, &db, &forgotten, None)
         .await
         .is_err());
+
+    // Re-sealed under the new master key, they open without the old one.
+    let mut tx = db.tenant_tx(t.id).await.unwrap();
+    assert_eq!(keys::reseal(&mut tx, &rotated).await.unwrap(), 6);
+    assert_eq!(
+        keys::reseal(&mut tx, &rotated).await.unwrap(),
+        0,
+        "done once"
+    );
+    tx.commit().await.unwrap();
+    let base = factory(&db).build(Arc::new(t.clone())).await.unwrap();
+    let resealed = TenantProvider::build(base, &db, &forgotten, None)
+        .await
+        .unwrap();
+    assert_eq!(kids(&first.keys.jwks), kids(&resealed.keys.jwks));
+    // Without a current master key nothing is re-sealed.
+    let mut tx = db.tenant_tx(t.id).await.unwrap();
+    assert!(keys::reseal(&mut tx, &Keyring::new(None, vec![]))
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -295,4 +315,45 @@ async fn due_tenants_are_rotated_by_the_schedule_and_rescheduled() {
     .await
     .unwrap();
     assert!(next_due);
+}
+
+#[tokio::test]
+async fn tenants_keyed_while_the_schedule_was_off_join_it_when_it_is_on() {
+    let db = test_db().await;
+    let t = tenant(&db, "keys-unsched").await;
+    let scheduled = |db: Db| async move {
+        sqlx::query_scalar::<_, bool>(
+            "select rotate_at > now() + interval '29 days' from key_rotation_schedule where tenant_id = $1",
+        )
+        .bind(t.id.as_uuid())
+        .fetch_optional(db.registry())
+        .await
+        .unwrap()
+    };
+    // Keys made with the schedule off: no scheduled rotation.
+    let base = factory(&db).build(Arc::new(t.clone())).await.unwrap();
+    TenantProvider::build(base, &db, &keyring(), None)
+        .await
+        .unwrap();
+    assert_eq!(scheduled(db.clone()).await, None);
+    let mut rotator = Rotator {
+        db: db.clone(),
+        keyring: keyring(),
+        bus: EventBus::local(),
+        factory: factory(&db),
+        period: None,
+    };
+    assert_eq!(
+        rotator.schedule_unscheduled().await.unwrap(),
+        0,
+        "still off"
+    );
+    assert_eq!(scheduled(db.clone()).await, None);
+    rotator.period = Some(Duration::from_secs(30 * 86_400));
+    assert!(rotator.schedule_unscheduled().await.unwrap() >= 1);
+    assert_eq!(
+        scheduled(db.clone()).await,
+        Some(true),
+        "one period from now"
+    );
 }

@@ -24,7 +24,7 @@ use gatehouse_oidc::codes::{self, CodeGrant};
 use gatehouse_oidc::{consents, tokens, users};
 use uuid::Uuid;
 
-use super::page::{self, Chrome, ConsentPage, Csp, FormPostPage};
+use super::page::{self, Chrome, Csp, FormPostPage};
 use super::pending::{self, Pending};
 use super::session::{self, Session};
 use super::{Failure, Front};
@@ -144,7 +144,7 @@ async fn authorize(
         return issue(f, &request, &s, &[]).await;
     }
 
-    let Some((s, username)) = usable.filter(|_| !request.has_prompt(Prompt::Login)) else {
+    let Some((s, _)) = usable.filter(|_| !request.has_prompt(Prompt::Login)) else {
         tx.commit().await?;
         let id = pending::park(f, &Pending { request, sid: None }).await?;
         return Ok(page::see_other(&f.url(&format!("/login?req={id}")), &[]));
@@ -155,15 +155,7 @@ async fn authorize(
             request,
             sid: Some(s.sid.clone()),
         };
-        let id = pending::park(f, &pending).await?;
-        return Ok(consent_page(
-            f,
-            headers,
-            &id,
-            &pending.request,
-            &client,
-            &username,
-        ));
+        return to_consent(f, &pending, &[]).await;
     }
     tx.commit().await?;
     issue(f, &request, &s, &[]).await
@@ -181,8 +173,9 @@ pub(crate) async fn active_user(
 }
 
 /// Whether the user must be asked (OpenID Connect Core §3.1.2.4): always
-/// with prompt=consent; never for a first-party client; otherwise unless
-/// every requested scope was granted before.
+/// with prompt=consent; never for a first-party client; for offline_access
+/// every time (§11); otherwise unless every requested scope was granted
+/// before.
 pub(crate) async fn needs_consent(
     tx: &mut TenantTx,
     client: &Client,
@@ -195,6 +188,11 @@ pub(crate) async fn needs_consent(
     if client.first_party {
         return Ok(false);
     }
+    // Core §11: offline_access needs the user's consent in this very request
+    // unless other conditions permit it (here: a first-party client).
+    if request.scopes.iter().any(|s| s == "offline_access") {
+        return Ok(true);
+    }
     Ok(!consents::covers(tx, user, &client.client_id, &request.scope_refs()).await?)
 }
 
@@ -202,10 +200,8 @@ pub(crate) async fn needs_consent(
 /// page or a code.
 pub(crate) async fn after_login(
     f: &Front,
-    headers: &HeaderMap,
     request: ValidatedRequest,
     session: &Session,
-    username: &str,
     cookies: &[Option<HeaderValue>],
 ) -> Result<Response, Failure> {
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
@@ -222,41 +218,24 @@ pub(crate) async fn after_login(
             request,
             sid: Some(session.sid.clone()),
         };
-        let id = pending::park(f, &pending).await?;
-        let page = consent_page(f, headers, &id, &pending.request, &client, username);
-        return Ok(page::with_cookies(page, cookies));
+        return to_consent(f, &pending, cookies).await;
     }
     issue(f, &request, session, cookies).await
 }
 
-/// The consent page of pending request `id`.
-pub(crate) fn consent_page(
+/// Parks a request that needs consent and sends the browser to the consent
+/// page. Post/Redirect/Get: the page is a GET of its own, so a reload or the
+/// back button never re-posts the login form.
+async fn to_consent(
     f: &Front,
-    headers: &HeaderMap,
-    id: &str,
-    request: &ValidatedRequest,
-    client: &Client,
-    username: &str,
-) -> Response {
-    let (csrf, set_csrf) = session::csrf_token(f, headers);
-    let page = ConsentPage {
-        chrome: Chrome::of(f),
-        req: id,
-        csrf: &csrf,
-        client_name: &client.name,
-        username,
-        scopes: request
-            .scopes
-            .iter()
-            .filter_map(|s| page::scope_text(s))
-            .collect(),
-    };
-    page::render(
-        StatusCode::OK,
-        &page,
-        &Csp::redirecting_to(&request.redirect_uri),
-        &[set_csrf],
-    )
+    pending: &Pending,
+    cookies: &[Option<HeaderValue>],
+) -> Result<Response, Failure> {
+    let id = pending::park(f, pending).await?;
+    Ok(page::see_other(
+        &f.url(&format!("/consent?req={id}")),
+        cookies,
+    ))
 }
 
 /// Issues an authorization code for the session's user (RFC 6749 §4.1.2)
@@ -276,7 +255,7 @@ pub(crate) async fn issue(
         code_challenge: request.code_challenge.clone(),
         auth_time: session.auth_time,
         sid: session.sid.clone(),
-        acr: None,
+        acr: Some(tokens::acr_for(&session.amr).to_owned()),
         amr: session.amr.clone(),
         family_id: Uuid::new_v4(),
     };

@@ -3,16 +3,19 @@
 //! consent is bound to the session that was asked; an approval is
 //! remembered (`consents::grant`) so the user is asked again only for new
 //! scopes. Deny sends `access_denied` to the client (RFC 6749 §4.1.2.1).
+//! The page is reached by a redirect (`GET {issuer}/consent?req=…`) after
+//! login or from the authorization endpoint, and answered by a POST.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Extension, Form, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Extension, Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_oidc::{clients, consents};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
 use super::authorize::{active_user, error_for, issue, respond_error};
+use super::page::{self, Chrome, ConsentPage, Csp};
 use super::pending::{self, Pending};
 use super::session::{self, Session};
 use super::{Failure, Front};
@@ -27,6 +30,59 @@ pub struct ConsentForm {
     csrf: String,
     #[serde(default)]
     decision: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsentQuery {
+    #[serde(default)]
+    req: String,
+}
+
+/// `GET {issuer}/consent?req={id}`: the page, for the session the pending
+/// request is bound to.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentTenant>,
+    headers: HeaderMap,
+    query: Result<Query<ConsentQuery>, QueryRejection>,
+) -> Response {
+    let f = Front::new(state, current);
+    let Ok(Query(query)) = query else {
+        return f.fail(Failure::expired());
+    };
+    show(&f, &headers, &query.req)
+        .await
+        .unwrap_or_else(|e| f.fail(e))
+}
+
+async fn show(f: &Front, headers: &HeaderMap, req: &str) -> Result<Response, Failure> {
+    let (_, username, pending) = bound(f, headers, req).await?;
+    let request = &pending.request;
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let client = clients::find(&mut tx, &request.client_id).await?;
+    tx.commit().await?;
+    let Some(client) = client else {
+        return Err(Failure::expired());
+    };
+    let (csrf, set_csrf) = session::csrf_token(f, headers);
+    let page = ConsentPage {
+        chrome: Chrome::of(f),
+        req,
+        csrf: &csrf,
+        client_name: &client.name,
+        username: &username,
+        scopes: request
+            .scopes
+            .iter()
+            .filter_map(|s| page::scope_text(s))
+            .collect(),
+    };
+    Ok(page::render(
+        StatusCode::OK,
+        &page,
+        &Csp::redirecting_to(&request.redirect_uri),
+        &[set_csrf],
+    ))
 }
 
 /// `POST {issuer}/consent`.
@@ -52,9 +108,13 @@ fn signed_out() -> Failure {
     )
 }
 
-/// The session that pending request `req` is bound to, if it is the
-/// request's.
-async fn bound(f: &Front, headers: &HeaderMap, req: &str) -> Result<Session, Failure> {
+/// The session (with its username) that pending request `req` is bound to,
+/// if it is the request's, and the request.
+async fn bound(
+    f: &Front,
+    headers: &HeaderMap,
+    req: &str,
+) -> Result<(Session, String, Pending), Failure> {
     let Some(pending) = pending::load(f, req).await? else {
         return Err(Failure::expired());
     };
@@ -67,7 +127,7 @@ async fn bound(f: &Front, headers: &HeaderMap, req: &str) -> Result<Session, Fai
         }
         None => None,
     };
-    let Some((session, _)) = session else {
+    let Some((session, username)) = session else {
         return Err(signed_out());
     };
     let same = pending
@@ -77,7 +137,7 @@ async fn bound(f: &Front, headers: &HeaderMap, req: &str) -> Result<Session, Fai
     if !same {
         return Err(Failure::expired());
     }
-    Ok(session)
+    Ok((session, username, pending))
 }
 
 async fn decide(f: &Front, headers: &HeaderMap, form: ConsentForm) -> Result<Response, Failure> {
@@ -94,7 +154,7 @@ async fn decide(f: &Front, headers: &HeaderMap, form: ConsentForm) -> Result<Res
             ))
         }
     };
-    let session = bound(f, headers, &form.req).await?;
+    let (session, _, _) = bound(f, headers, &form.req).await?;
     // Single use: a second submission of the same page finds nothing.
     let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {
         return Err(Failure::expired());

@@ -131,7 +131,7 @@ async fn login(f: &Front, headers: &HeaderMap, form: LoginForm) -> Result<Respon
         return Err(Failure::expired());
     }
     let username = form.username.trim();
-    let Some((user_id, username)) = check_password(f, username, form.password).await? else {
+    let Some(user_id) = check_password(f, username, form.password).await? else {
         tracing::info!("login failed");
         return show(
             f,
@@ -150,25 +150,25 @@ async fn login(f: &Front, headers: &HeaderMap, form: LoginForm) -> Result<Respon
         return Ok(page::with_cookies(f.fail(Failure::expired()), &cookies));
     };
     tracing::info!(user = %user_id, client = %request.client_id, "login");
-    match after_login(f, headers, request, &session, &username, &cookies).await {
+    match after_login(f, request, &session, &cookies).await {
         Ok(response) => Ok(response),
         Err(e) => Ok(page::with_cookies(f.fail(e), &cookies)),
     }
 }
 
-/// The user's id and username if `password` is theirs and they may log in.
+/// The user's id if `password` is theirs and they may log in.
 /// Every path verifies one argon2id hash.
 async fn check_password(
     f: &Front,
     username: &str,
     password: String,
-) -> Result<Option<(uuid::Uuid, String)>, Failure> {
+) -> Result<Option<uuid::Uuid>, Failure> {
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let user = users::find_by_username(&mut tx, username).await?;
     // The same two queries whether the user exists or not.
     let id = user.as_ref().map_or(uuid::Uuid::nil(), |u| u.id);
     let stored = users::password_hash(&mut tx, id).await?;
-    let user = user.filter(|u| !u.disabled).map(|u| (u.id, u.username));
+    let user = user.filter(|u| !u.disabled).map(|u| u.id);
     tx.commit().await?;
     let (user, hash) = match (user, stored) {
         (Some(user), Some(hash)) => (Some(user), hash),

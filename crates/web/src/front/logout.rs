@@ -12,7 +12,9 @@
 //!   confirmation form (CSRF-protected); with it, the session ends at once.
 //!   A cross-site POST carries no `SameSite=Lax` session cookie, so it is
 //!   confirmed the same way, by a same-site form that does.
-//! * Then the session record is deleted, the cookie expired, and the user
+//! * Then the session record is deleted, the session's refresh and access
+//!   tokens revoked (except grants with `offline_access`, OpenID Connect
+//!   Core §11), the cookie expired, and the user
 //!   sent to `post_logout_redirect_uri` with `state` (§3), or shown a
 //!   "signed out" page.
 
@@ -21,7 +23,7 @@ use axum::extract::{Extension, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_oidc::authorize::single;
-use gatehouse_oidc::{clients, tokens};
+use gatehouse_oidc::{clients, refresh, tokens};
 
 use super::page::{self, Chrome, Csp, LoggedOutPage, LogoutPage};
 use super::{session, Failure, Front};
@@ -154,6 +156,11 @@ async fn logout(
 
     let expire = session::end(f, headers).await?;
     if let Some(s) = &current {
+        // The session's tokens end with it, unless granted offline_access.
+        let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+        refresh::revoke_session(&mut tx, &s.sid).await?;
+        tx.commit().await?;
+        tokens::revoke_session(&f.state.kv, &f.provider, &s.sid).await?;
         tracing::info!(user = %s.user_id, "logout");
     }
     match redirect {

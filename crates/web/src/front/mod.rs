@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `GET/POST {issuer}/authorize` | OpenID Connect Core §3.1.2 |
 //! | `GET/POST {issuer}/login` | the login page of a pending request |
-//! | `POST {issuer}/consent` | the user's answer on the consent page |
+//! | `GET/POST {issuer}/consent` | the consent page and the user's answer |
 //! | `GET/POST {issuer}/logout` | OpenID Connect RP-Initiated Logout 1.0 |
 //! | `GET {issuer}/assets/gatehouse.css` | the pages' stylesheet |
 
@@ -24,7 +24,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use gatehouse_core::TenantId;
 use gatehouse_oidc::provider::TenantProvider;
@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route("/login", get(login::get).post(login::post))
-        .route("/consent", post(consent::post))
+        .route("/consent", get(consent::get).post(consent::post))
         .route("/logout", get(logout::get).post(logout::post))
         .route(page::STYLESHEET_PATH, get(page::stylesheet))
 }

@@ -81,9 +81,9 @@ pub async fn introspect(
     }
 }
 
-/// RFC 7009 §2.1: a refresh token revokes its whole family (and so every
-/// token of that grant); an access token is remembered as revoked until it
-/// expires. Only the client the token was issued to may revoke it.
+/// RFC 7009 §2.1: a refresh token revokes its whole family and every access
+/// token issued under the same grant; an access token is remembered as
+/// revoked until it expires. Only the client the token was issued to may revoke it.
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(current): Extension<CurrentTenant>,
@@ -110,6 +110,9 @@ pub async fn revoke(
         if let Some(f) = refresh::find(&mut tx, token).await? {
             if f.grant.client_id == client.client_id {
                 refresh::revoke_family(&mut tx, f.grant.family_id).await?;
+                tx.commit().await.map_err(OAuthError::internal)?;
+                // §2.1: the access tokens of the same grant go too.
+                return tokens::revoke_grant(&state.kv, p, f.grant.family_id).await;
             }
         }
         tx.commit().await.map_err(OAuthError::internal)?;

@@ -46,6 +46,7 @@ pub async fn authenticate(
             format!("{issuer}{}", paths::TOKEN),
         ],
         kv: &state.kv,
+        client_keys: &state.client_keys,
     };
     let mut tx = state
         .db

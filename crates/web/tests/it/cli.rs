@@ -4,7 +4,7 @@
 use gatehouse_core::testing::{test_db, unique_redis_prefix, unique_slug};
 use serde_json::Value;
 
-use crate::support::{cli, cli_with_stdin};
+use crate::support::{cli, cli_with_stdin, gatehouse};
 
 /// Tenants with these slugs (other tests create tenants concurrently, so
 /// only the slugs a test touches are counted).
@@ -348,4 +348,17 @@ async fn clients_users_and_keys_are_managed_inside_their_own_tenant() {
     )
     .await;
     assert!(in_b.ok, "{}", in_b.stderr);
+}
+
+#[tokio::test]
+async fn keys_reseal_needs_a_current_master_key() {
+    let out = gatehouse(&unique_redis_prefix())
+        .env("GATEHOUSE_MASTER_KEY", "")
+        .args(["keys", "reseal", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"], "no_master_key", "{err}");
 }

@@ -267,9 +267,17 @@ async fn flow(t: &Fixture, mut browser: Browser, logout: bool) -> Browser {
 
     // Consent (not first party), then the redirect with code, state and iss.
     let mut r = r;
-    if r.status() == 200 {
-        let consent = r.text().await.unwrap();
-        let (action, mut fields) = form_of(&consent, &action);
+    let consent_url = format!("{}/consent?req=", t.issuer);
+    let location = |r: &reqwest::Response| {
+        r.headers()
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    if location(&r).starts_with(&consent_url) {
+        let consent_page = location(&r);
+        let consent = browser.get(&consent_page).await.text().await.unwrap();
+        let (action, mut fields) = form_of(&consent, &consent_page);
         fields.push(("decision".into(), "approve".into()));
         r = browser.post(&action, &fields).await;
     }

@@ -89,6 +89,7 @@ impl Fixture {
             grant_types: vec![],
             scopes: vec![],
             jwks: None,
+            jwks_uri: None,
         };
         let client = clients::create(&mut tx, make("Photo <Prints>", false, false))
             .await
@@ -295,17 +296,34 @@ impl Browser {
         let login_page = self.get(&fx.app, &to_login.next()).await;
         assert_eq!(login_page.status, 200, "{}", login_page.body);
         let (req, csrf) = (login_page.hidden("req"), login_page.hidden("csrf"));
-        self.post(
-            &fx.app,
-            &fx.path("/login"),
-            &[
-                ("req", &req),
-                ("csrf", &csrf),
-                ("username", &fx.username),
-                ("password", password),
-            ],
-        )
-        .await
+        let answer = self
+            .post(
+                &fx.app,
+                &fx.path("/login"),
+                &[
+                    ("req", &req),
+                    ("csrf", &csrf),
+                    ("username", &fx.username),
+                    ("password", password),
+                ],
+            )
+            .await;
+        self.follow_to_consent(fx, answer).await
+    }
+
+    /// Follows a redirect to the consent page (Post/Redirect/Get); any
+    /// other answer is returned as it is.
+    async fn follow_to_consent(&mut self, fx: &Fixture, a: Answer) -> Answer {
+        let to_consent = a.status == 303
+            && a.location().is_some_and(|l| {
+                l.as_str()
+                    .starts_with(&format!("{}/consent?req=", fx.issuer()))
+            });
+        if to_consent {
+            self.get(&fx.app, &a.next()).await
+        } else {
+            a
+        }
     }
 }
 
@@ -375,7 +393,13 @@ async fn front_a_browser_logs_in_consents_and_returns_to_the_client_with_a_code(
             ],
         )
         .await;
-    assert_eq!(to_consent.status, 200, "{}", to_consent.body);
+    // Post/Redirect/Get: the login answers with a redirect to the consent page.
+    assert_eq!(to_consent.status, 303, "{}", to_consent.body);
+    assert!(to_consent
+        .location()
+        .unwrap()
+        .as_str()
+        .starts_with(&format!("{}/consent?req=", fx.issuer())));
     assert!(to_consent.sets_cookie("gatehouse_session"));
     let session_cookie = to_consent
         .headers
@@ -392,7 +416,7 @@ async fn front_a_browser_logs_in_consents_and_returns_to_the_client_with_a_code(
         "the test issuer is http"
     );
 
-    let consent = to_consent;
+    let consent = b.get(&fx.app, &to_consent.next()).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
     assert!(consent.body.contains("See your profile"));
     assert!(consent
@@ -522,9 +546,13 @@ async fn front_a_wrong_password_and_an_unknown_user_get_the_same_page() {
     );
     // The request survives a failed attempt.
     let ok = attempt("alice", PASSWORD).await;
-    assert_eq!(ok.status, 200, "the consent page");
-    assert!(ok.body.contains(r#"value="approve""#));
     assert!(ok.sets_cookie("gatehouse_session"));
+    assert_eq!(ok.status, 303, "to the consent page");
+    assert!(ok
+        .location()
+        .unwrap()
+        .as_str()
+        .starts_with(&format!("{}/consent?req=", fx.issuer())));
 }
 
 #[tokio::test]
@@ -830,6 +858,7 @@ async fn front_denying_consent_sends_access_denied() {
     assert_error_redirect(&a, &fx, "access_denied");
     // Nothing was remembered: the next request asks again.
     let again = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    let again = b.follow_to_consent(&fx, again).await;
     assert_eq!(again.status, 200);
     assert!(again.body.contains(r#"value="approve""#));
 }
@@ -1109,4 +1138,144 @@ async fn front_authorize_accepts_a_form_post() {
         page.body.contains(r#"value="alice@example.com""#),
         "login_hint prefills the username"
     );
+}
+
+impl Fixture {
+    /// Redeems a code at the grant layer for `client_id` (no PKCE: the
+    /// fixture's confidential clients), as the token endpoint would.
+    async fn redeem(&self, client_id: &str, code: &str) -> gatehouse_oidc::grants::TokenResponse {
+        use gatehouse_oidc::grants::{self, Ctx, TokenParams};
+        let provider = self.provider().await;
+        let mut tx = self.state.db.tenant_tx(self.tenant.id).await.unwrap();
+        let client = clients::find(&mut tx, client_id).await.unwrap().unwrap();
+        tx.commit().await.unwrap();
+        let ctx = Ctx {
+            provider: &provider,
+            db: &self.state.db,
+            kv: &self.state.kv,
+        };
+        let params = TokenParams {
+            grant_type: Some("authorization_code".into()),
+            code: Some(code.into()),
+            redirect_uri: Some(CB.into()),
+            ..TokenParams::default()
+        };
+        grants::exchange(ctx, &client, &params).await.unwrap()
+    }
+
+    /// Whether a refresh token is still usable.
+    async fn refresh_active(&self, token: &str) -> bool {
+        let mut tx = self.state.db.tenant_tx(self.tenant.id).await.unwrap();
+        let found = gatehouse_oidc::refresh::find(&mut tx, token)
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        found.is_active()
+    }
+}
+
+#[tokio::test]
+async fn front_logout_revokes_the_sessions_tokens_except_offline_ones() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let done = b
+        .log_in(&fx, &fx.authorize(&fx.first_party, &[]), PASSWORD)
+        .await;
+    let online = fx
+        .redeem(&fx.first_party, &assert_code_response(&done, &fx))
+        .await;
+    // The same session, a second grant with offline_access (a first-party
+    // client needs no consent for it, OpenID Connect Core §11).
+    let again = b
+        .get(
+            &fx.app,
+            &fx.authorize(&fx.first_party, &[("scope", "openid offline_access")]),
+        )
+        .await;
+    let offline = fx
+        .redeem(&fx.first_party, &assert_code_response(&again, &fx))
+        .await;
+    assert_eq!(offline.scope, "openid offline_access");
+    let p = fx.provider().await;
+    let kv = &fx.state.kv;
+    let id = tokens::verify_id_token_hint(&p, online.id_token.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        id.acr.as_deref(),
+        Some(tokens::ACR_ONE_FACTOR),
+        "password only"
+    );
+    assert_eq!(id.amr, ["pwd"]);
+    for t in [&online, &offline] {
+        assert!(tokens::verify_access_token(kv, &p, &t.access_token)
+            .await
+            .is_ok());
+        assert!(fx.refresh_active(t.refresh_token.as_deref().unwrap()).await);
+    }
+
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("id_token_hint", online.id_token.as_deref().unwrap())])
+        .finish();
+    let a = b.get(&fx.app, &fx.path(&format!("/logout?{query}"))).await;
+    assert_eq!(a.status, 200, "signed out: {}", a.body);
+
+    assert!(
+        tokens::verify_access_token(kv, &p, &online.access_token)
+            .await
+            .is_err(),
+        "the session's access token ends with it"
+    );
+    assert!(
+        !fx.refresh_active(online.refresh_token.as_deref().unwrap())
+            .await
+    );
+    assert!(
+        tokens::verify_access_token(kv, &p, &offline.access_token)
+            .await
+            .is_ok(),
+        "offline access outlives the session"
+    );
+    assert!(
+        fx.refresh_active(offline.refresh_token.as_deref().unwrap())
+            .await
+    );
+}
+
+#[tokio::test]
+async fn front_offline_access_asks_a_third_party_client_for_consent_every_time() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let scope = [("scope", "openid offline_access")];
+    let consent = b
+        .log_in(&fx, &fx.authorize(&fx.client, &scope), PASSWORD)
+        .await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    let approve = |c: &Answer| {
+        [
+            ("req", c.hidden("req")),
+            ("csrf", c.hidden("csrf")),
+            ("decision", "approve".to_owned()),
+        ]
+    };
+    let form = approve(&consent);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = b.post(&fx.app, &fx.path("/consent"), &form).await;
+    assert_code_response(&done, &fx);
+    // Without offline_access the remembered consent suffices...
+    let online = b
+        .get(&fx.app, &fx.authorize(&fx.client, &[("scope", "openid")]))
+        .await;
+    assert_code_response(&online, &fx);
+    // ...with it, the user is asked again, and prompt=none cannot skip that.
+    let offline = b.get(&fx.app, &fx.authorize(&fx.client, &scope)).await;
+    let offline = b.follow_to_consent(&fx, offline).await;
+    assert_eq!(offline.status, 200);
+    assert!(offline.body.contains(r#"value="approve""#));
+    let silent = b
+        .get(
+            &fx.app,
+            &fx.authorize(&fx.client, &[scope[0], ("prompt", "none")]),
+        )
+        .await;
+    assert_error_redirect(&silent, &fx, "consent_required");
 }

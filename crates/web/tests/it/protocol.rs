@@ -64,6 +64,7 @@ async fn tenant(state: &AppState) -> Tenant {
         grant_types: vec![],
         scopes: vec![],
         jwks: None,
+        jwks_uri: None,
     };
     let (rp, secret) = clients::create(&mut tx, base.clone()).await.unwrap();
     let m2m = NewClient {
@@ -690,6 +691,7 @@ async fn protocol_private_key_jwt_authenticates_once_per_assertion() {
             grant_types: vec!["client_credentials".into()],
             scopes: vec!["api".into()],
             jwks: Some(json!({ "keys": [key.public_jwk()] })),
+            jwks_uri: None,
         },
     )
     .await
@@ -769,4 +771,205 @@ async fn protocol_id_tokens_use_the_clients_registered_algorithm() {
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
     v.set_audience(&[&t.client_id]);
     assert!(jsonwebtoken::decode::<Value>(id_token, &key, &v).is_ok());
+}
+
+/// A client's JWK Set served over HTTP on loopback; `set` swaps what it
+/// serves, `fetches` counts requests.
+struct JwksHost {
+    url: String,
+    set: std::sync::Arc<std::sync::Mutex<Value>>,
+    fetches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl JwksHost {
+    async fn start(initial: Value) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let set = Arc::new(Mutex::new(initial));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (s, n) = (set.clone(), fetches.clone());
+        let router = axum::Router::new().route(
+            "/jwks.json",
+            axum::routing::get(move || {
+                let (s, n) = (s.clone(), n.clone());
+                async move {
+                    n.fetch_add(1, Ordering::SeqCst);
+                    let body = s.lock().unwrap().clone();
+                    axum::Json(body)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { url, set, fetches }
+    }
+
+    fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn protocol_private_key_jwt_with_a_jwks_uri_fetches_caches_and_follows_rotation() {
+    use gatehouse_oidc::client_keys::ClientKeys;
+    use gatehouse_oidc::keys::{Alg, SigningKey};
+    let db = gatehouse_core::testing::test_db().await;
+    let bus = gatehouse_core::events::EventBus::local();
+    let mut state = AppState::new(crate::support::test_config(), db, bus).unwrap();
+    // Refetch at once for an unknown kid (the default waits 30 s between).
+    state.client_keys = ClientKeys::with_refetch_interval(false, Duration::ZERO).unwrap();
+    let app = gatehouse_web::server::service(state.clone());
+    let t = tenant(&state).await;
+    let (first, _) = SigningKey::generate(Alg::ES256).unwrap();
+    let (second, _) = SigningKey::generate(Alg::EdDSA).unwrap();
+    let host = JwksHost::start(json!({ "keys": [first.public_jwk()] })).await;
+
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    let new = |jwks: Option<Value>, uri: Option<&str>| NewClient {
+        name: "Published keys".into(),
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        public: false,
+        first_party: false,
+        allow_http: false,
+        auth_method: Some("private_key_jwt".into()),
+        grant_types: vec!["client_credentials".into()],
+        scopes: vec!["api".into()],
+        jwks,
+        jwks_uri: uri.map(str::to_owned),
+    };
+    // Registration: both key sources, or a non-https remote URI, is refused.
+    let both = new(
+        Some(json!({ "keys": [first.public_jwk()] })),
+        Some(&host.url),
+    );
+    assert!(clients::create(&mut tx, both).await.is_err());
+    let plain = new(None, Some("http://rp.example/jwks.json"));
+    assert!(clients::create(&mut tx, plain).await.is_err());
+    let (client, _) = clients::create(&mut tx, new(None, Some(&host.url)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(client.jwks_uri.as_deref(), Some(host.url.as_str()));
+
+    let token_url = format!("http://127.0.0.1:8080/t/{}/token", t.slug);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sign = |k: &SigningKey, jti: &str| {
+        gatehouse_oidc::jws::sign(
+            k,
+            None,
+            &json!({"iss": client.client_id, "sub": client.client_id, "aud": token_url, "exp": now + 60, "jti": jti}),
+        )
+        .unwrap()
+    };
+    let request = |assertion: String| {
+        post(
+            &format!("/t/{}/token", t.slug),
+            None,
+            &format!(
+                "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+                urlencode(gatehouse_oidc::client_auth::JWT_BEARER)
+            ),
+        )
+    };
+    let (status, body, _) = json_of(&app, request(sign(&first, "u-1"))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = json_of(&app, request(sign(&first, "u-2"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(host.fetches(), 1, "the set is cached");
+
+    // The client rotates: the new kid is unknown, so the set is fetched again.
+    *host.set.lock().unwrap() = json!({ "keys": [second.public_jwk()] });
+    let (status, body, _) = json_of(&app, request(sign(&second, "u-3"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(host.fetches(), 2);
+    // The retired key no longer authenticates.
+    let (status, body, _) = json_of(&app, request(sign(&first, "u-4"))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+
+    // A set with private key material is refused.
+    let (leaky, _) = SigningKey::generate(Alg::ES256).unwrap();
+    let mut jwk = leaky.public_jwk();
+    jwk["d"] = json!("AAAA");
+    *host.set.lock().unwrap() = json!({ "keys": [jwk] });
+    let (status, _, _) = json_of(&app, request(sign(&leaky, "u-5"))).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn protocol_a_revoked_refresh_token_takes_its_grants_access_tokens_along() {
+    let (app, state) = app().await;
+    let t = tenant(&state).await;
+    let auth = basic(&t.client_id, &t.secret);
+    let introspect = |token: &str| {
+        post(
+            &format!("/t/{}/introspect", t.slug),
+            Some(&auth),
+            &format!("token={token}"),
+        )
+    };
+    let refresh = |token: &str| {
+        post(
+            &format!("/t/{}/token", t.slug),
+            Some(&auth),
+            &format!("grant_type=refresh_token&refresh_token={token}"),
+        )
+    };
+    let active = |v: Value| v["active"].as_bool().unwrap();
+
+    // Grant 1: a code, then one refresh.
+    let code = code_for(&state, &t, "openid", Some(CHALLENGE)).await;
+    let (_, first, _) = exchange(&app, &t, &code, Some(VERIFIER)).await;
+    let (status, second, _) =
+        json_of(&app, refresh(first["refresh_token"].as_str().unwrap())).await;
+    assert_eq!(status, 200, "{second}");
+    // Grant 2, the same user and client.
+    let code = code_for(&state, &t, "openid", Some(CHALLENGE)).await;
+    let (_, other, _) = exchange(&app, &t, &code, Some(VERIFIER)).await;
+
+    // RFC 7009 §2.1: revoking the refresh token invalidates the access
+    // tokens of the same grant.
+    let (status, _, _) = json_of(
+        &app,
+        post(
+            &format!("/t/{}/revoke", t.slug),
+            Some(&auth),
+            &format!("token={}", second["refresh_token"].as_str().unwrap()),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for tok in [&first, &second] {
+        let access = tok["access_token"].as_str().unwrap();
+        assert!(!active(json_of(&app, introspect(access)).await.1));
+        let bearer = format!("Bearer {access}");
+        let userinfo = get_with(
+            &format!("/t/{}/userinfo", t.slug),
+            &[("authorization", bearer.as_bytes())],
+        );
+        assert_eq!(json_of(&app, userinfo).await.0, 401);
+    }
+    let other_access = other["access_token"].as_str().unwrap();
+    assert!(
+        active(json_of(&app, introspect(other_access)).await.1),
+        "another grant is untouched"
+    );
+
+    // A rotated refresh token presented again (RFC 9700 §4.14.2) revokes
+    // its family and, with it, the grant's access tokens.
+    let (_, next, _) = json_of(&app, refresh(other["refresh_token"].as_str().unwrap())).await;
+    let next_access = next["access_token"].as_str().unwrap();
+    assert!(active(json_of(&app, introspect(next_access)).await.1));
+    let (status, replay, _) =
+        json_of(&app, refresh(other["refresh_token"].as_str().unwrap())).await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert!(!active(json_of(&app, introspect(next_access)).await.1));
+    assert!(!active(json_of(&app, introspect(other_access)).await.1));
 }
