@@ -58,6 +58,13 @@ pub struct Config {
     /// How long a tenant lookup (hit or miss) is cached without an event.
     pub tenant_cache_ttl_secs: u64,
     pub tenant_cache_max_entries: u64,
+    /// The platform's SMTP server: `smtp://user:pass@host:587` (STARTTLS),
+    /// `smtps://user:pass@host:465` (implicit TLS), `smtp+plain://host:25`
+    /// (unencrypted: loopback hosts or development only). Empty: no platform
+    /// SMTP; only tenants with their own server can send mail.
+    pub smtp_url: String,
+    /// `From` of mail sent through `smtp_url`, e.g. `Gatehouse <no-reply@example.com>`.
+    pub mail_from: String,
     /// tracing filter, e.g. `info,gatehouse=debug`.
     pub log: String,
     /// `json` or `text`; empty: json in production, text in development.
@@ -77,6 +84,8 @@ impl std::fmt::Debug for Config {
             .field("redis", &!self.redis_url.is_empty())
             .field("tenant_resolution", &self.tenant_resolution)
             .field("base_domain", &self.base_domain)
+            .field("smtp", &self.smtp_url().is_some())
+            .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +118,8 @@ impl Default for Config {
             pool_housekeeping_secs: 60,
             tenant_cache_ttl_secs: 30,
             tenant_cache_max_entries: 10_000,
+            smtp_url: String::new(),
+            mail_from: String::new(),
             log: "info,sqlx=warn".into(),
             log_format: String::new(),
             settings: serde_json::Map::new(),
@@ -203,6 +214,10 @@ impl Config {
         if self.environment == Environment::Production && !self.public_url.starts_with("https://") {
             problems.push("GATEHOUSE_PUBLIC_URL must be an https:// URL in production".to_owned());
         }
+        // The message names the key to fix and never contains the URL.
+        if let Err(e) = crate::mail::SmtpSettings::from_config(self) {
+            problems.push(e.to_string());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -265,6 +280,10 @@ impl Config {
     }
     pub fn redis_url(&self) -> Option<&str> {
         Some(self.redis_url.trim()).filter(|s| !s.is_empty())
+    }
+    /// The platform's SMTP URL; None when empty (or blank).
+    pub fn smtp_url(&self) -> Option<&str> {
+        Some(self.smtp_url.trim()).filter(|s| !s.is_empty())
     }
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
@@ -399,6 +418,41 @@ mod tests {
             ..Config::default()
         };
         assert!(dev.check_serve().is_ok());
+    }
+
+    #[test]
+    fn debug_hides_the_mail_server_password_and_serve_checks_the_mail_settings() {
+        let key = base64::engine::general_purpose::STANDARD.encode((0u8..32).collect::<Vec<_>>());
+        let c = Config {
+            master_key: key,
+            smtp_url: "smtps://mailer:hunter2-secret@smtp.example.com".into(),
+            mail_from: "Gatehouse <no-reply@example.com>".into(),
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("smtp: true"), "{shown}");
+        assert!(c.check_serve().is_ok());
+        let no_from = Config {
+            mail_from: String::new(),
+            ..c.clone()
+        };
+        let err = no_from.check_serve().unwrap_err().to_string();
+        assert!(
+            err.contains("GATEHOUSE_MAIL_FROM") && !err.contains("hunter2"),
+            "{err}"
+        );
+        let plain = Config {
+            environment: Environment::Production,
+            public_url: "https://id.example.com".into(),
+            smtp_url: "smtp+plain://mailer:hunter2-secret@smtp.example.com".into(),
+            ..c
+        };
+        let err = plain.check_serve().unwrap_err().to_string();
+        assert!(
+            err.contains("smtp_url") && !err.contains("hunter2"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod db;
 pub mod events;
 pub mod ids;
 pub mod kv;
+pub mod mail;
 pub mod secretbox;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -4,6 +4,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod smtp;
+
 use tokio::sync::OnceCell;
 
 use crate::db::{migrate, Db};

@@ -89,6 +89,10 @@ pub struct ValidatedRequest {
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
     pub id_token_hint: Option<String>,
+    /// The user's preferred languages for the pages, space-separated BCP 47
+    /// tags in order of preference (OpenID Connect Core §3.1.2.1).
+    #[serde(default)]
+    pub ui_locales: Option<String>,
 }
 
 impl ValidatedRequest {
@@ -399,6 +403,7 @@ pub fn validate(
         max_age,
         login_hint: get("login_hint").map(str::to_owned),
         id_token_hint: get("id_token_hint").map(str::to_owned),
+        ui_locales: get("ui_locales").map(str::to_owned),
     })
 }
 

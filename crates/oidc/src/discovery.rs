@@ -2,6 +2,7 @@
 //! §2), rendered once per provider. It advertises exactly what this server
 //! implements.
 
+use gatehouse_tenancy::settings::EffectiveSettings;
 use serde_json::{json, Value};
 
 // The values the authorization endpoint accepts, advertised from the one
@@ -26,7 +27,50 @@ pub const ASSERTION_ALGS: [&str; 7] = [
     "RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA",
 ];
 
-pub fn document(issuer: &str) -> Value {
+/// The languages the end-user pages have message catalogues for (BCP 47).
+pub const UI_LOCALES: [&str; 3] = ["en", "de", "fr"];
+
+/// The catalogue tag of a language that `tag` names (its primary subtag).
+pub fn ui_locale(tag: &str) -> Option<&'static str> {
+    let primary = tag.trim().split(['-', '_']).next().unwrap_or(tag);
+    UI_LOCALES
+        .iter()
+        .copied()
+        .find(|t| t.eq_ignore_ascii_case(primary))
+}
+
+/// The languages a tenant offers and its default: `application.locales`
+/// that have a catalogue, in their order, with `application.default_locale`
+/// first when it is not listed; English when nothing usable is set.
+pub fn offered_locales(settings: &EffectiveSettings) -> (Vec<&'static str>, &'static str) {
+    let mut tags: Vec<&'static str> = Vec::new();
+    let listed = settings
+        .get("application", "locales")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(ui_locale);
+    for t in listed {
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    let default = settings
+        .get("application", "default_locale")
+        .and_then(Value::as_str)
+        .and_then(ui_locale);
+    if let Some(d) = default.filter(|d| !tags.contains(d)) {
+        tags.insert(0, d);
+    }
+    if tags.is_empty() {
+        tags.push("en");
+    }
+    let default = default.unwrap_or(tags[0]);
+    (tags, default)
+}
+
+pub fn document(issuer: &str, ui_locales: &[&str]) -> Value {
     let url = |p: &str| format!("{issuer}{p}");
     json!({
         "issuer": issuer,
@@ -59,5 +103,6 @@ pub fn document(issuer: &str) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
+        "ui_locales_supported": ui_locales,
     })
 }

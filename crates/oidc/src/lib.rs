@@ -14,6 +14,7 @@ pub mod error;
 pub mod grants;
 pub mod jws;
 pub mod keys;
+pub mod mfa;
 pub mod pkce;
 pub mod provider;
 pub mod refresh;

@@ -66,10 +66,12 @@ impl TenantProvider {
         }
         tx.commit().await?;
         let jwks_body: Arc<[u8]> = serde_json::to_vec(&loaded.jwks).unwrap_or_default().into();
-        let discovery_body: Arc<[u8]> =
-            serde_json::to_vec(&crate::discovery::document(&base.issuer))
-                .unwrap_or_default()
-                .into();
+        let discovery_body: Arc<[u8]> = serde_json::to_vec(&crate::discovery::document(
+            &base.issuer,
+            &crate::discovery::offered_locales(&base.settings).0,
+        ))
+        .unwrap_or_default()
+        .into();
         Ok(Self {
             base,
             keys: loaded,

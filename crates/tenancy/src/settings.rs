@@ -47,7 +47,7 @@ impl EffectiveSettings {
     /// tables of the configuration file.
     pub fn platform(configured: &Map<String, Value>) -> Self {
         let mut base = json!({
-            "application": { "title": "Gatehouse", "default_locale": "en", "locales": ["en"] },
+            "application": { "title": "Gatehouse", "default_locale": "en", "locales": ["en", "de", "fr"] },
             "branding": { "company_name": "Gatehouse" },
             "security": { "session_ttl_secs": 86_400, "password_min_length": 12, "mfa": "optional", "signup": "disabled" },
             "features": {},

@@ -5,4 +5,5 @@
 
 mod events;
 mod kv;
+mod mail;
 mod rls;

@@ -6,4 +6,5 @@
 mod clients;
 mod consents;
 mod keys;
+mod mfa;
 mod users;

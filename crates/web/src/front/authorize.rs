@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Extension, Form, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Form, Query};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use gatehouse_core::crypto::random_token;
 use gatehouse_core::TenantTx;
@@ -28,19 +28,14 @@ use super::page::{self, Chrome, Csp, FormPostPage};
 use super::pending::{self, Pending};
 use super::session::{self, Session};
 use super::{Failure, Front};
-use crate::state::AppState;
-use crate::tenant::CurrentTenant;
 
 /// `GET {issuer}/authorize`.
 pub async fn get(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
+    mut f: Front,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    let f = Front::new(state, current);
     match query {
-        Ok(Query(params)) => authorize(&f, &headers, params).await,
+        Ok(Query(params)) => authorize(&mut f, params).await,
         Err(_) => Err(unreadable()),
     }
     .unwrap_or_else(|e| f.fail(e))
@@ -48,35 +43,34 @@ pub async fn get(
 
 /// `POST {issuer}/authorize`, form-encoded (OpenID Connect Core §3.1.2.1).
 pub async fn post(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
+    mut f: Front,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let f = Front::new(state, current);
     match form {
-        Ok(Form(params)) => authorize(&f, &headers, params).await,
+        Ok(Form(params)) => authorize(&mut f, params).await,
         Err(_) => Err(unreadable()),
     }
     .unwrap_or_else(|e| f.fail(e))
 }
 
 fn unreadable() -> Failure {
-    Failure::bad(
-        "This request cannot be completed",
-        "The sign-in request could not be read. Go back to the application and try again.",
-    )
+    Failure::bad("error-request-title", "error-request-unreadable")
 }
 
-fn not_redirectable(message: String) -> Failure {
-    Failure::bad("This request cannot be completed", message)
+/// A request that cannot go back to its client: a page, with the technical
+/// reason as a detail.
+fn not_redirectable(detail: String) -> Failure {
+    Failure::bad_detail("error-request-title", "error-request-invalid", detail)
 }
 
-async fn authorize(
-    f: &Front,
-    headers: &HeaderMap,
-    params: Vec<(String, String)>,
-) -> Result<Response, Failure> {
+async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Response, Failure> {
+    // The pages of this request speak the language it asks for (Core
+    // §3.1.2.1 ui_locales), the error page below included.
+    if let Ok(ui_locales) = authz::single(&params, "ui_locales") {
+        f.with_ui_locales(ui_locales);
+    }
+    let f = &*f;
+    let headers = &f.headers;
     let client_id =
         authz::client_id(&params).map_err(|e| not_redirectable(e.description().to_owned()))?;
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
@@ -206,10 +200,7 @@ pub(crate) async fn after_login(
 ) -> Result<Response, Failure> {
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let Some(client) = clients::find(&mut tx, &request.client_id).await? else {
-        return Err(Failure::bad(
-            "This request cannot be completed",
-            "The application that sent you here is no longer registered.",
-        ));
+        return Err(Failure::bad("error-request-title", "error-client-gone"));
     };
     let consent = needs_consent(&mut tx, &client, &request, session.user_id).await?;
     tx.commit().await?;

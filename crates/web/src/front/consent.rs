@@ -7,8 +7,8 @@
 //! login or from the authorization endpoint, and answered by a POST.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Extension, Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Form, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_oidc::{clients, consents};
 use serde::Deserialize;
@@ -19,8 +19,6 @@ use super::page::{self, Chrome, ConsentPage, Csp};
 use super::pending::{self, Pending};
 use super::session::{self, Session};
 use super::{Failure, Front};
-use crate::state::AppState;
-use crate::tenant::CurrentTenant;
 
 #[derive(Debug, Deserialize)]
 pub struct ConsentForm {
@@ -40,23 +38,17 @@ pub struct ConsentQuery {
 
 /// `GET {issuer}/consent?req={id}`: the page, for the session the pending
 /// request is bound to.
-pub async fn get(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
-    query: Result<Query<ConsentQuery>, QueryRejection>,
-) -> Response {
-    let f = Front::new(state, current);
+pub async fn get(mut f: Front, query: Result<Query<ConsentQuery>, QueryRejection>) -> Response {
     let Ok(Query(query)) = query else {
         return f.fail(Failure::expired());
     };
-    show(&f, &headers, &query.req)
-        .await
-        .unwrap_or_else(|e| f.fail(e))
+    show(&mut f, &query.req).await.unwrap_or_else(|e| f.fail(e))
 }
 
-async fn show(f: &Front, headers: &HeaderMap, req: &str) -> Result<Response, Failure> {
-    let (_, username, pending) = bound(f, headers, req).await?;
+async fn show(f: &mut Front, req: &str) -> Result<Response, Failure> {
+    let (_, username, pending) = bound(f, req).await?;
+    f.with_ui_locales(pending.request.ui_locales.as_deref());
+    let f = &*f;
     let request = &pending.request;
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let client = clients::find(&mut tx, &request.client_id).await?;
@@ -64,7 +56,7 @@ async fn show(f: &Front, headers: &HeaderMap, req: &str) -> Result<Response, Fai
     let Some(client) = client else {
         return Err(Failure::expired());
     };
-    let (csrf, set_csrf) = session::csrf_token(f, headers);
+    let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
     let page = ConsentPage {
         chrome: Chrome::of(f),
         req,
@@ -74,7 +66,7 @@ async fn show(f: &Front, headers: &HeaderMap, req: &str) -> Result<Response, Fai
         scopes: request
             .scopes
             .iter()
-            .filter_map(|s| page::scope_text(s))
+            .filter_map(|s| page::scope_text(&f.lang, s))
             .collect(),
     };
     Ok(page::render(
@@ -86,39 +78,24 @@ async fn show(f: &Front, headers: &HeaderMap, req: &str) -> Result<Response, Fai
 }
 
 /// `POST {issuer}/consent`.
-pub async fn post(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
-    form: Result<Form<ConsentForm>, FormRejection>,
-) -> Response {
-    let f = Front::new(state, current);
+pub async fn post(mut f: Front, form: Result<Form<ConsentForm>, FormRejection>) -> Response {
     let Ok(Form(form)) = form else {
         return f.fail(Failure::csrf());
     };
-    decide(&f, &headers, form)
-        .await
-        .unwrap_or_else(|e| f.fail(e))
+    decide(&mut f, form).await.unwrap_or_else(|e| f.fail(e))
 }
 
 fn signed_out() -> Failure {
-    Failure::bad(
-        "You are not signed in",
-        "Your session has ended. Go back to the application and sign in again.",
-    )
+    Failure::bad("error-signed-out-title", "error-signed-out-message")
 }
 
 /// The session (with its username) that pending request `req` is bound to,
 /// if it is the request's, and the request.
-async fn bound(
-    f: &Front,
-    headers: &HeaderMap,
-    req: &str,
-) -> Result<(Session, String, Pending), Failure> {
+async fn bound(f: &Front, req: &str) -> Result<(Session, String, Pending), Failure> {
     let Some(pending) = pending::load(f, req).await? else {
         return Err(Failure::expired());
     };
-    let session = match session::current(f, headers).await? {
+    let session = match session::current(f, &f.headers).await? {
         Some(s) => {
             let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
             let active = active_user(&mut tx, s).await?;
@@ -140,21 +117,20 @@ async fn bound(
     Ok((session, username, pending))
 }
 
-async fn decide(f: &Front, headers: &HeaderMap, form: ConsentForm) -> Result<Response, Failure> {
-    if !session::csrf_ok(headers, &form.csrf) {
+async fn decide(f: &mut Front, form: ConsentForm) -> Result<Response, Failure> {
+    if let Some(p) = pending::load(f, &form.req).await? {
+        f.with_ui_locales(p.request.ui_locales.as_deref());
+    }
+    let f = &*f;
+    if !session::csrf_ok(&f.headers, &form.csrf) {
         return Err(Failure::csrf());
     }
     let approve = match form.decision.as_str() {
         "approve" => true,
         "deny" => false,
-        _ => {
-            return Err(Failure::bad(
-                "This request cannot be completed",
-                "Choose Allow or Deny.",
-            ))
-        }
+        _ => return Err(Failure::bad("error-request-title", "error-consent-choice")),
     };
-    let (session, _, _) = bound(f, headers, &form.req).await?;
+    let (session, _, _) = bound(f, &form.req).await?;
     // Single use: a second submission of the same page finds nothing.
     let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {
         return Err(Failure::expired());

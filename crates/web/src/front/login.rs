@@ -1,5 +1,5 @@
 //! The login page of a pending authorization request. A failed login says
-//! only "Invalid username or password." and takes as long whether the user
+//! only "Invalid username or password." (`login-invalid`) and takes as long whether the user
 //! exists or not: an unknown, disabled or password-less user is checked
 //! against a dummy argon2id hash (OWASP Authentication Cheat Sheet,
 //! "Authentication and Error Messages"). A successful login starts a new
@@ -7,8 +7,8 @@
 //! the request: the consent page, or the code for the client.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Extension, Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Form, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::crypto::random_token;
 use gatehouse_oidc::{clients, users};
@@ -19,11 +19,6 @@ use super::authorize::after_login;
 use super::page::{self, Chrome, Csp, LoginPage};
 use super::pending::{self, Pending};
 use super::{internal, session, Failure, Front};
-use crate::state::AppState;
-use crate::tenant::CurrentTenant;
-
-/// The one message of every failed login.
-pub const INVALID_CREDENTIALS: &str = "Invalid username or password.";
 
 /// A hash of a random password, made once with the server's parameters, so
 /// that verifying for a user who does not exist costs what it costs for one
@@ -57,63 +52,51 @@ pub struct LoginForm {
 }
 
 /// `GET {issuer}/login?req={id}`.
-pub async fn get(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
-    query: Result<Query<LoginQuery>, QueryRejection>,
-) -> Response {
-    let f = Front::new(state, current);
+pub async fn get(mut f: Front, query: Result<Query<LoginQuery>, QueryRejection>) -> Response {
     let Ok(Query(query)) = query else {
         return f.fail(Failure::expired());
     };
-    show(&f, &headers, &query.req, None, None)
+    show(&mut f, &query.req, None, false)
         .await
         .unwrap_or_else(|e| f.fail(e))
 }
 
 /// `POST {issuer}/login`.
-pub async fn post(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
-    form: Result<Form<LoginForm>, FormRejection>,
-) -> Response {
-    let f = Front::new(state, current);
+pub async fn post(mut f: Front, form: Result<Form<LoginForm>, FormRejection>) -> Response {
     let Ok(Form(form)) = form else {
         return f.fail(Failure::csrf());
     };
-    login(&f, &headers, form)
-        .await
-        .unwrap_or_else(|e| f.fail(e))
+    login(&mut f, form).await.unwrap_or_else(|e| f.fail(e))
 }
 
-/// Renders the login page of pending request `req`; `username` and
-/// `error` after a failed attempt.
+/// Renders the login page of pending request `req` in the language the
+/// request asks for; `username` and the error after a failed attempt.
 async fn show(
-    f: &Front,
-    headers: &HeaderMap,
+    f: &mut Front,
     req: &str,
     username: Option<&str>,
-    error: Option<&str>,
+    failed: bool,
 ) -> Result<Response, Failure> {
     let Some(pending) = pending::load(f, req).await? else {
         return Err(Failure::expired());
     };
+    f.with_ui_locales(pending.request.ui_locales.as_deref());
+    let f = &*f;
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let client = clients::find(&mut tx, &pending.request.client_id).await?;
     tx.commit().await?;
-    let (csrf, set_csrf) = session::csrf_token(f, headers);
+    let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
     let username = username
         .or(pending.request.login_hint.as_deref())
         .unwrap_or_default();
+    let error = failed.then(|| f.lang.t("login-invalid"));
     let page = LoginPage {
         chrome: Chrome::of(f),
         req,
         csrf: &csrf,
         username,
         client_name: client.as_ref().map(|c| c.name.as_str()),
-        error,
+        error: error.as_deref(),
     };
     Ok(page::render(
         StatusCode::OK,
@@ -123,8 +106,8 @@ async fn show(
     ))
 }
 
-async fn login(f: &Front, headers: &HeaderMap, form: LoginForm) -> Result<Response, Failure> {
-    if !session::csrf_ok(headers, &form.csrf) {
+async fn login(f: &mut Front, form: LoginForm) -> Result<Response, Failure> {
+    if !session::csrf_ok(&f.headers, &form.csrf) {
         return Err(Failure::csrf());
     }
     if pending::load(f, &form.req).await?.is_none() {
@@ -133,16 +116,10 @@ async fn login(f: &Front, headers: &HeaderMap, form: LoginForm) -> Result<Respon
     let username = form.username.trim();
     let Some(user_id) = check_password(f, username, form.password).await? else {
         tracing::info!("login failed");
-        return show(
-            f,
-            headers,
-            &form.req,
-            Some(username),
-            Some(INVALID_CREDENTIALS),
-        )
-        .await;
+        return show(f, &form.req, Some(username), true).await;
     };
-    let (session, set_cookie) = session::start(f, headers, user_id).await?;
+    let f = &*f;
+    let (session, set_cookie) = session::start(f, &f.headers, user_id).await?;
     let cookies = [set_cookie];
     // From here on the session stands, whatever happens to the request.
     let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {

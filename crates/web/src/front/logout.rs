@@ -19,58 +19,47 @@
 //!   "signed out" page.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Extension, Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Form, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_oidc::authorize::single;
 use gatehouse_oidc::{clients, refresh, tokens};
 
 use super::page::{self, Chrome, Csp, LoggedOutPage, LogoutPage};
 use super::{session, Failure, Front};
-use crate::state::AppState;
-use crate::tenant::CurrentTenant;
 
 /// `GET {issuer}/logout`.
 pub async fn get(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
+    f: Front,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    let f = Front::new(state, current);
     match query {
-        Ok(Query(params)) => logout(&f, &headers, &params, false).await,
-        Err(_) => Err(invalid("The sign-out request could not be read.")),
+        Ok(Query(params)) => logout(&f, &params, false).await,
+        Err(_) => Err(invalid("error-logout-unreadable")),
     }
     .unwrap_or_else(|e| f.fail(e))
 }
 
 /// `POST {issuer}/logout`: a client's form POST, or the confirmation form.
-pub async fn post(
-    State(state): State<AppState>,
-    Extension(current): Extension<CurrentTenant>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    let f = Front::new(state, current);
+pub async fn post(f: Front, form: Result<Form<Vec<(String, String)>>, FormRejection>) -> Response {
     match form {
-        Ok(Form(params)) => logout(&f, &headers, &params, true).await,
-        Err(_) => Err(invalid("The sign-out request could not be read.")),
+        Ok(Form(params)) => logout(&f, &params, true).await,
+        Err(_) => Err(invalid("error-logout-unreadable")),
     }
     .unwrap_or_else(|e| f.fail(e))
 }
 
-fn invalid(message: impl Into<String>) -> Failure {
-    Failure::bad("This sign-out request cannot be completed", message)
+fn invalid(message: &'static str) -> Failure {
+    Failure::bad("error-logout-title", message)
 }
 
-async fn logout(
-    f: &Front,
-    headers: &HeaderMap,
-    params: &[(String, String)],
-    posted: bool,
-) -> Result<Response, Failure> {
-    let param = |name: &str| single(params, name).map_err(invalid);
+async fn logout(f: &Front, params: &[(String, String)], posted: bool) -> Result<Response, Failure> {
+    let headers = &f.headers;
+    let param = |name: &str| {
+        single(params, name).map_err(|detail| {
+            Failure::bad_detail("error-logout-title", "error-logout-unreadable", detail)
+        })
+    };
     let hint_raw = param("id_token_hint")?;
     let client_id = param("client_id")?;
     let redirect_raw = param("post_logout_redirect_uri")?;
@@ -78,24 +67,21 @@ async fn logout(
 
     let hint = match hint_raw {
         None => None,
-        Some(h) => Some(tokens::verify_id_token_hint(&f.provider, h).ok_or_else(|| {
-            invalid("The application sent an id_token_hint that was not issued here.")
-        })?),
+        Some(h) => Some(
+            tokens::verify_id_token_hint(&f.provider, h)
+                .ok_or_else(|| invalid("error-logout-hint"))?,
+        ),
     };
     if let (Some(c), Some(h)) = (client_id, &hint) {
         if h.aud != c {
-            return Err(invalid(
-                "The client_id does not match the client of the id_token_hint.",
-            ));
+            return Err(invalid("error-logout-client-mismatch"));
         }
     }
     let redirect = match redirect_raw {
         None => None,
         Some(uri) => {
             let Some(cid) = client_id.or(hint.as_ref().map(|h| h.aud.as_str())) else {
-                return Err(invalid(
-                    "The request names a return address but no application (client_id or id_token_hint).",
-                ));
+                return Err(invalid("error-logout-no-client"));
             };
             let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
             let client = clients::find(&mut tx, cid).await?;
@@ -104,11 +90,7 @@ async fn logout(
                 Some(c) if c.post_logout_redirect_uris.iter().any(|u| u == uri) => {
                     Some(uri.to_owned())
                 }
-                _ => {
-                    return Err(invalid(
-                        "The return address is not registered for this application.",
-                    ))
-                }
+                _ => return Err(invalid("error-logout-unregistered")),
             }
         }
     };

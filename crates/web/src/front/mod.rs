@@ -10,10 +10,15 @@
 //! | `GET/POST {issuer}/login` | the login page of a pending request |
 //! | `GET/POST {issuer}/consent` | the consent page and the user's answer |
 //! | `GET/POST {issuer}/logout` | OpenID Connect RP-Initiated Logout 1.0 |
+//! | `GET {issuer}/language` | the language switch of every page |
 //! | `GET {issuer}/assets/gatehouse.css` | the pages' stylesheet |
+//! | `GET {issuer}/assets/brand.css` | the tenant's colours and font |
 
 mod authorize;
+pub mod brand;
 mod consent;
+pub mod i18n;
+mod language;
 mod login;
 mod logout;
 pub mod page;
@@ -23,7 +28,10 @@ pub mod session;
 use std::fmt::Display;
 use std::sync::Arc;
 
-use axum::response::Response;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use gatehouse_core::TenantId;
@@ -31,6 +39,7 @@ use gatehouse_oidc::provider::TenantProvider;
 
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
+use i18n::{Lang, Offered};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,25 +47,56 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login::get).post(login::post))
         .route("/consent", get(consent::get).post(consent::post))
         .route("/logout", get(logout::get).post(logout::post))
+        .route("/language", get(language::get))
         .route(page::STYLESHEET_PATH, get(page::stylesheet))
+        .route(brand::BRAND_CSS_PATH, get(page::brand_stylesheet))
 }
 
-/// What every front-channel handler works with: the application state and
-/// the tenant's provider.
+/// What every front-channel handler works with: the application state, the
+/// tenant's provider, the request's headers and path, and the language of
+/// its pages. An extractor.
 #[derive(Clone)]
 pub(crate) struct Front {
     pub state: AppState,
     pub provider: Arc<TenantProvider>,
+    pub headers: HeaderMap,
+    /// The request's path and query (for the language switch to return to).
+    pub here: String,
+    pub offered: Offered,
+    pub lang: Lang,
+}
+
+impl FromRequestParts<AppState> for Front {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(current) = parts.extensions.get::<CurrentTenant>().cloned() else {
+            tracing::error!("a front-channel route without a tenant");
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        let here = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.clone())
+            .unwrap_or_else(|| parts.uri.clone());
+        let here = here
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".to_owned());
+        let offered = Offered::of(&current.provider.settings);
+        let lang = offered.choose(None, &parts.headers);
+        Ok(Self {
+            state: state.clone(),
+            provider: current.provider,
+            headers: parts.headers.clone(),
+            here,
+            offered,
+            lang,
+        })
+    }
 }
 
 impl Front {
-    pub fn new(state: AppState, current: CurrentTenant) -> Self {
-        Self {
-            state,
-            provider: current.provider,
-        }
-    }
-
     pub fn tenant_id(&self) -> TenantId {
         self.provider.tenant.id
     }
@@ -66,17 +106,32 @@ impl Front {
         format!("{}{path}", self.provider.issuer.trim_end_matches('/'))
     }
 
+    /// Chooses the language again, now that the authorization request and
+    /// its `ui_locales` are known.
+    pub fn with_ui_locales(&mut self, ui_locales: Option<&str>) {
+        self.lang = self.offered.choose(ui_locales, &self.headers);
+    }
+
     /// The page shown for a failure.
     pub fn fail(&self, failure: Failure) -> Response {
         match failure {
-            Failure::BadRequest { title, message } => {
-                page::error(self, axum::http::StatusCode::BAD_REQUEST, title, &message)
-            }
+            Failure::BadRequest {
+                title,
+                message,
+                detail,
+            } => page::error(
+                self,
+                StatusCode::BAD_REQUEST,
+                &self.lang.t(title),
+                &self.lang.t(message),
+                detail.as_deref(),
+            ),
             Failure::Internal => page::error(
                 self,
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The request could not be completed. Please try again in a moment.",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &self.lang.t("error-internal-title"),
+                &self.lang.t("error-internal-message"),
+                None,
             ),
         }
     }
@@ -86,36 +141,45 @@ impl Front {
 /// HTML page, never sent to a client.
 #[derive(Debug)]
 pub(crate) enum Failure {
-    /// 400, with a title and a message in plain words.
+    /// 400: a title and a message (message keys of the catalogue), and
+    /// perhaps a technical detail, shown as it is.
     BadRequest {
         title: &'static str,
-        message: String,
+        message: &'static str,
+        detail: Option<String>,
     },
     /// 500; the detail was logged.
     Internal,
 }
 
 impl Failure {
-    pub fn bad(title: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad(title: &'static str, message: &'static str) -> Self {
         Self::BadRequest {
             title,
-            message: message.into(),
+            message,
+            detail: None,
+        }
+    }
+
+    pub fn bad_detail(
+        title: &'static str,
+        message: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::BadRequest {
+            title,
+            message,
+            detail: Some(detail.into()),
         }
     }
 
     /// The pending request is gone (expired, finished, or never existed).
     pub fn expired() -> Self {
-        Self::bad(
-            "This sign-in request has expired",
-            "Go back to the application and start again.",
-        )
+        Self::bad("error-expired-title", "error-expired-message")
     }
 
     pub fn csrf() -> Self {
-        Self::bad(
-            "This form has expired",
-            "The page you submitted was stale or did not come from this site. Go back, reload the page and try again.",
-        )
+        Self::bad("error-csrf-title", "error-csrf-message")
     }
 }
 

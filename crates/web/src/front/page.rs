@@ -10,6 +10,8 @@ use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::brand::{Brand, BRAND_CSS_PATH};
+use super::i18n::Lang;
 use super::Front;
 
 /// The stylesheet, relative to the issuer.
@@ -30,26 +32,100 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// What the layout shows on every page.
+/// `GET {issuer}/assets/brand.css`: the tenant's colours and font over the
+/// built-in theme ([`Brand`]). Its URL carries a version, so it is cached.
+pub(crate) async fn brand_stylesheet(f: Front) -> Response {
+    let brand = Brand::of(&f.provider.settings, &f.provider.tenant.display_name);
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        brand.css().to_owned(),
+    )
+        .into_response()
+}
+
+/// One entry of the language switch.
+#[derive(Debug, Clone)]
+pub struct LangLink {
+    pub tag: &'static str,
+    /// The language's name in itself.
+    pub name: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+/// What the layout shows on every page: the tenant's brand, the language
+/// and its messages, the language switch.
 #[derive(Debug, Clone)]
 pub struct Chrome {
-    /// The tenant's display name, the heading of every page.
+    /// The company name, the heading of every page.
     pub tenant_name: String,
     /// The issuer's path (`/t/acme`, or empty): pages link below it.
     pub base: String,
+    pub lang: Lang,
+    pub brand: Brand,
+    /// The languages the tenant offers, when it offers more than one.
+    pub languages: Vec<LangLink>,
 }
 
 impl Chrome {
     pub(crate) fn of(f: &Front) -> Self {
         let base = super::session::cookie_path(&f.provider.issuer);
+        let base = if base == "/" { String::new() } else { base };
+        let brand = Brand::of(&f.provider.settings, &f.provider.tenant.display_name);
+        let languages = if f.offered.tags.len() > 1 {
+            let back = url::form_urlencoded::byte_serialize(f.here.as_bytes()).collect::<String>();
+            f.offered
+                .tags
+                .iter()
+                .map(|tag| LangLink {
+                    tag,
+                    name: super::i18n::SUPPORTED
+                        .iter()
+                        .find(|(t, _)| t == tag)
+                        .map_or(*tag, |(_, n)| *n),
+                    href: format!("{base}/language?lang={tag}&return={back}"),
+                    current: *tag == f.lang.tag(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Self {
-            tenant_name: f.provider.tenant.display_name.clone(),
-            base: if base == "/" { String::new() } else { base },
+            tenant_name: brand.company_name.clone(),
+            base,
+            lang: f.lang.clone(),
+            brand,
+            languages,
         }
     }
 
     pub fn stylesheet(&self) -> String {
         format!("{}{STYLESHEET_PATH}", self.base)
+    }
+
+    /// The tenant's stylesheet, when its brand sets colours or a font.
+    pub fn brand_stylesheet(&self) -> Option<String> {
+        (!self.brand.css().is_empty())
+            .then(|| format!("{}{BRAND_CSS_PATH}?v={}", self.base, self.brand.version()))
+    }
+
+    /// The message `key` in the page's language.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// The message `key` with one argument.
+    pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
+        self.lang.t1(key, name, value)
+    }
+
+    /// The message `key` with two arguments.
+    pub fn t2(&self, key: &str, n1: &str, v1: &str, n2: &str, v2: &str) -> String {
+        self.lang.t_args(key, &[(n1, v1), (n2, v2)])
     }
 }
 
@@ -80,7 +156,7 @@ impl Csp {
             form_action.push_str(s);
         }
         let mut csp = format!(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
         );
         if let Some(n) = &self.script_nonce {
             csp.push_str(&format!("; script-src 'nonce-{n}'"));
@@ -196,14 +272,22 @@ pub struct ErrorPage<'a> {
     pub chrome: Chrome,
     pub title: &'a str,
     pub message: &'a str,
+    pub detail: Option<&'a str>,
 }
 
 /// The error page: shown to the user, never a redirect.
-pub(crate) fn error(f: &Front, status: StatusCode, title: &str, message: &str) -> Response {
+pub(crate) fn error(
+    f: &Front,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    detail: Option<&str>,
+) -> Response {
     let page = ErrorPage {
         chrome: Chrome::of(f),
         title,
         message,
+        detail,
     };
     render(status, &page, &Csp::default(), &[])
 }
@@ -220,39 +304,21 @@ pub struct LoginPage<'a> {
 }
 
 /// One requested scope, in plain words.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ScopeText {
-    pub title: &'static str,
-    pub detail: &'static str,
+    pub title: String,
+    pub detail: String,
 }
 
-/// What a scope lets the application do (OpenID Connect Core §5.4, §11).
-pub fn scope_text(scope: &str) -> Option<ScopeText> {
-    let (title, detail) = match scope {
-        "openid" => (
-            "Know who you are",
-            "A stable identifier for your account, so the application can recognise you.",
-        ),
-        "profile" => (
-            "See your profile",
-            "Your name, username, language and when your profile changed.",
-        ),
-        "email" => (
-            "See your email address",
-            "Your email address and whether it has been verified.",
-        ),
-        "phone" => (
-            "See your phone number",
-            "Your phone number and whether it has been verified.",
-        ),
-        "address" => ("See your postal address", "The address in your profile."),
-        "offline_access" => (
-            "Stay connected",
-            "Keep access to this information while you are not using the application, until you withdraw it.",
-        ),
-        _ => return None,
-    };
-    Some(ScopeText { title, detail })
+/// What a scope lets the application do (OpenID Connect Core §5.4, §11),
+/// in `lang`.
+pub fn scope_text(lang: &Lang, scope: &str) -> Option<ScopeText> {
+    gatehouse_oidc::authorize::SUPPORTED_SCOPES
+        .contains(&scope)
+        .then(|| ScopeText {
+            title: lang.t(&format!("scope-{scope}-title")),
+            detail: lang.t(&format!("scope-{scope}-detail")),
+        })
 }
 
 #[derive(Template)]
@@ -297,7 +363,7 @@ mod tests {
     fn the_csp_allows_forms_to_the_redirect_origin_only() {
         assert_eq!(
             Csp::redirecting_to("https://rp.example:8443/cb?x=1").header(),
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' https://rp.example:8443; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action 'self' https://rp.example:8443; frame-ancestors 'none'; base-uri 'none'"
         );
         assert_eq!(
             csp_source("com.example.app:/cb").as_deref(),
@@ -312,9 +378,15 @@ mod tests {
     }
 
     #[test]
-    fn every_known_scope_has_words() {
-        for s in gatehouse_oidc::authorize::SUPPORTED_SCOPES {
-            assert!(scope_text(s).is_some(), "{s}");
+    fn every_known_scope_has_words_in_every_language() {
+        for (tag, _) in super::super::i18n::SUPPORTED {
+            let lang = Lang::new(tag);
+            for s in gatehouse_oidc::authorize::SUPPORTED_SCOPES {
+                let text = scope_text(&lang, s).unwrap();
+                assert!(!text.title.starts_with("scope-"), "{tag} {s}");
+                assert!(!text.detail.starts_with("scope-"), "{tag} {s}");
+            }
         }
+        assert!(scope_text(&Lang::new("en"), "unknown").is_none());
     }
 }

@@ -56,3 +56,15 @@ pub(crate) async fn take(f: &Front, id: &str) -> Result<Option<Pending>, KvError
     let raw = f.state.kv.take(f.tenant_id(), &key(id)).await?;
     Ok(raw.and_then(|r| serde_json::from_slice(&r).ok()))
 }
+
+/// Stores `pending` again under its id `id` (for another ten minutes).
+pub(crate) async fn replace(f: &Front, id: &str, pending: &Pending) -> Result<(), KvError> {
+    if !well_formed(id) {
+        return Ok(());
+    }
+    let body = serde_json::to_vec(pending).unwrap_or_default();
+    f.state
+        .kv
+        .set(f.tenant_id(), &key(id), &body, PENDING_TTL)
+        .await
+}

@@ -86,7 +86,7 @@ pub fn cookie_path(issuer: &str) -> String {
     }
 }
 
-fn cookie(
+pub(crate) fn cookie(
     p: &TenantProvider,
     name: &str,
     value: &str,

@@ -238,6 +238,8 @@ impl Answer {
 #[derive(Default, Clone)]
 struct Browser {
     cookies: BTreeMap<String, String>,
+    /// Sent as Accept-Language when set.
+    accept_language: Option<String>,
 }
 
 impl Browser {
@@ -253,6 +255,10 @@ impl Browser {
         if !self.cookies.is_empty() {
             req.headers_mut()
                 .insert("cookie", self.cookie_header().parse().unwrap());
+        }
+        if let Some(l) = &self.accept_language {
+            req.headers_mut()
+                .insert("accept-language", l.parse().unwrap());
         }
         let (status, body, response) = send(app, req).await;
         let headers = response.headers().clone();
@@ -1079,7 +1085,7 @@ async fn front_pages_carry_the_security_headers_and_the_stylesheet_is_served() {
     let page = b.get(&fx.app, &to_login.next()).await;
     assert_eq!(
         page.header("content-security-policy"),
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' https://rp.example; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action 'self' https://rp.example; frame-ancestors 'none'; base-uri 'none'"
     );
     assert_eq!(page.header("x-frame-options"), "DENY");
     assert_eq!(page.header("x-content-type-options"), "nosniff");
@@ -1278,4 +1284,188 @@ async fn front_offline_access_asks_a_third_party_client_for_consent_every_time()
         )
         .await;
     assert_error_redirect(&silent, &fx, "consent_required");
+}
+
+#[tokio::test]
+async fn front_pages_speak_the_language_of_ui_locales_the_switch_or_the_browser() {
+    let fx = Fixture::new().await;
+    let mut b = Browser {
+        accept_language: Some("de-CH, de;q=0.9, en;q=0.5".into()),
+        ..Browser::default()
+    };
+    // Accept-Language: German.
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    let login = b.get(&fx.app, &to_login.next()).await;
+    assert!(login.body.contains(r#"<html lang="de">"#), "{}", login.body);
+    assert!(login.body.contains(">Anmelden</button>"));
+    assert!(login.body.contains("Benutzername"));
+    // A failed attempt answers in German too.
+    let failed = b
+        .post(
+            &fx.app,
+            &fx.path("/login"),
+            &[
+                ("req", &login.hidden("req")),
+                ("csrf", &login.hidden("csrf")),
+                ("username", "alice"),
+                ("password", "wrong"),
+            ],
+        )
+        .await;
+    assert!(failed
+        .body
+        .contains("Benutzername oder Passwort ist falsch."));
+
+    // ui_locales outranks the browser.
+    let to_login = b
+        .get(
+            &fx.app,
+            &fx.authorize(&fx.client, &[("ui_locales", "fr-CA en")]),
+        )
+        .await;
+    let login_url = to_login.next();
+    let login = b.get(&fx.app, &login_url).await;
+    assert!(login.body.contains(r#"<html lang="fr">"#));
+    assert!(login.body.contains(">Se connecter</button>"));
+    // The switch lists every offered language, each in itself, linking back.
+    assert!(login.body.contains(">Deutsch</a>") && login.body.contains(">English</a>"));
+    let back = url::form_urlencoded::byte_serialize(login_url.as_bytes()).collect::<String>();
+    assert!(
+        login
+            .body
+            .contains(&format!("/language?lang=de&amp;return={back}"))
+            || login
+                .body
+                .contains(&format!("/language?lang=de&#38;return={back}")),
+        "{}",
+        login.body
+    );
+
+    // The switch: a cookie, back to the page, and the pending request now
+    // speaks the chosen language although it asked for French.
+    let switched = b
+        .get(
+            &fx.app,
+            &fx.path(&format!("/language?lang=en&return={back}")),
+        )
+        .await;
+    assert_eq!(switched.status, 303);
+    assert_eq!(switched.next(), login_url);
+    assert_eq!(b.cookies["gatehouse_lang"], "en");
+    let login = b.get(&fx.app, &login_url).await;
+    assert!(login.body.contains(r#"<html lang="en">"#));
+    assert!(login.body.contains(">Sign in</button>"));
+    // The cookie outranks Accept-Language on pages without ui_locales.
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    let login = b.get(&fx.app, &to_login.next()).await;
+    assert!(login.body.contains(r#"<html lang="en">"#));
+
+    // The switch refuses other sites, other tenants and unknown languages.
+    for bad in [
+        "/language?lang=de&return=https%3A%2F%2Fevil.example%2F".to_owned(),
+        "/language?lang=de&return=%2F%2Fevil.example%2F".to_owned(),
+        "/language?lang=de&return=%2Ft%2Fother%2Flogin".to_owned(),
+        format!("/language?lang=xx&return={back}"),
+        "/language".to_owned(),
+    ] {
+        let a = b.get(&fx.app, &fx.path(&bad)).await;
+        assert_eq!(a.status, 400, "{bad}");
+        assert!(a.location().is_none());
+    }
+}
+
+#[tokio::test]
+async fn front_a_tenant_offering_one_language_shows_no_switch() {
+    let fx = Fixture::new().await;
+    gatehouse_tenancy::settings::put_section(
+        &fx.state.db,
+        &fx.state.bus,
+        &fx.tenant,
+        "application",
+        serde_json::json!({ "locales": ["fr"], "default_locale": "fr" }),
+    )
+    .await
+    .unwrap();
+    fx.state.tenancy.pool.evict(fx.tenant.id).await;
+    let mut b = Browser {
+        accept_language: Some("de".into()),
+        ..Browser::default()
+    };
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.client, &[])).await;
+    let login = b.get(&fx.app, &to_login.next()).await;
+    assert!(
+        login.body.contains(r#"<html lang="fr">"#),
+        "the tenant's default"
+    );
+    assert!(!login.body.contains("/language?"));
+    let (_, body, _) = send(
+        &fx.app,
+        Request::get(fx.path("/.well-known/openid-configuration"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["ui_locales_supported"], serde_json::json!(["fr"]));
+}
+
+#[tokio::test]
+async fn front_pages_wear_the_tenants_brand_through_a_versioned_stylesheet() {
+    let fx = Fixture::new().await;
+    let plain = Browser::default()
+        .get(&fx.app, &fx.path("/login?req=unknown"))
+        .await;
+    assert!(
+        !plain.body.contains("/assets/brand.css"),
+        "no brand, no stylesheet"
+    );
+    gatehouse_tenancy::settings::put_section(
+        &fx.state.db,
+        &fx.state.bus,
+        &fx.tenant,
+        "branding",
+        serde_json::json!({
+            "company_name": "Acme <Labs>",
+            "logo_url": "https://cdn.acme.example/logo.svg",
+            "logo_dark_url": "https://cdn.acme.example/logo-dark.svg",
+            "favicon_url": "https://cdn.acme.example/favicon.png",
+            "primary_color": "#0f766e",
+            "primary_color_dark": "#5eead4",
+            "font_family": "Inter, sans-serif"
+        }),
+    )
+    .await
+    .unwrap();
+    fx.state.tenancy.pool.evict(fx.tenant.id).await;
+    let page = Browser::default()
+        .get(&fx.app, &fx.path("/login?req=unknown"))
+        .await;
+    assert!(page.body.contains("Acme &#60;Labs&#62;") || page.body.contains("Acme &lt;Labs&gt;"));
+    assert!(page
+        .body
+        .contains(r#"src="https://cdn.acme.example/logo.svg""#));
+    assert!(page
+        .body
+        .contains(r#"srcset="https://cdn.acme.example/logo-dark.svg""#));
+    assert!(page
+        .body
+        .contains(r#"href="https://cdn.acme.example/favicon.png""#));
+    let start = page
+        .body
+        .find("/assets/brand.css?v=")
+        .expect("the brand stylesheet");
+    let href = &page.body[start..page.body[start..].find('"').unwrap() + start];
+    let css = Browser::default().get(&fx.app, &fx.path(href)).await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").starts_with("text/css"));
+    assert!(css.header("cache-control").contains("max-age"));
+    assert!(css.body.contains("--accent: #0f766e;"));
+    assert!(css.body.contains("--accent-text: #ffffff;"));
+    assert!(css.body.contains("--font: Inter, sans-serif;"));
+    assert!(css.body.contains("prefers-color-scheme: dark"));
+    // No inline style anywhere: the CSP has no unsafe-inline.
+    assert!(!page.body.contains("style="));
+    assert!(!page
+        .header("content-security-policy")
+        .contains("unsafe-inline"));
 }
