@@ -52,6 +52,10 @@ pub struct Config {
     pub tenant_header: String,
     /// Base domain for subdomain tenants (`acme.{base_domain}`); empty disables it.
     pub base_domain: String,
+    /// Reverse proxies (IP addresses or CIDR blocks) whose
+    /// `X-Forwarded-For` names the client; empty trusts none.
+    #[serde(deserialize_with = "list_or_csv")]
+    pub trusted_proxies: Vec<String>,
     pub pool_max_size: u64,
     pub pool_idle_ttl_secs: u64,
     pub pool_housekeeping_secs: u64,
@@ -113,6 +117,7 @@ impl Default for Config {
             ],
             tenant_header: "x-tenant-id".into(),
             base_domain: String::new(),
+            trusted_proxies: Vec::new(),
             pool_max_size: 50,
             pool_idle_ttl_secs: 1800,
             pool_housekeeping_secs: 60,
@@ -194,7 +199,25 @@ impl Config {
                 "public_url (GATEHOUSE_PUBLIC_URL) must not end with '/'".into(),
             ));
         }
+        self.proxies()?;
         Ok(())
+    }
+
+    /// `trusted_proxies` parsed: each an IP address or a CIDR block.
+    pub fn proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "trusted_proxies (GATEHOUSE_TRUSTED_PROXIES): {p:?} is not an IP address or CIDR block"
+                        ))
+                    })
+            })
+            .collect()
     }
 
     /// Checks that a server must pass before it serves: in production a

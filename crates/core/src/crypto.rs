@@ -86,6 +86,29 @@ impl PasswordHasher {
         .await
     }
 
+    /// Whether a stored PHC hash was made otherwise than this hasher would
+    /// make it now (another algorithm or version, or other m, t or p), so
+    /// that it should be replaced by a fresh hash of the password just
+    /// verified at login. A hash that does not parse needs one too.
+    pub fn needs_rehash(&self, phc_hash: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(phc_hash) else {
+            return true;
+        };
+        if hash.algorithm != Algorithm::Argon2id.ident()
+            || hash.version != Some(u32::from(Version::V0x13))
+        {
+            return true;
+        }
+        Params::try_from(&hash).map_or(true, |p| {
+            (p.m_cost(), p.t_cost(), p.p_cost())
+                != (
+                    self.params.m_cost(),
+                    self.params.t_cost(),
+                    self.params.p_cost(),
+                )
+        })
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
@@ -129,5 +152,29 @@ mod tests {
             .verify("x".into(), "not a hash".into())
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn only_hashes_made_with_other_parameters_need_a_rehash() {
+        let hasher = PasswordHasher::new(1).unwrap();
+        let current = hasher.hash("pw".into()).await.unwrap();
+        assert!(!hasher.needs_rehash(&current));
+
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let with = |alg, version, m, t, p| {
+            let params = Params::new(m, t, p, None).unwrap();
+            Argon2::new(alg, version, params)
+                .hash_password(b"pw", &salt)
+                .unwrap()
+                .to_string()
+        };
+        let (id, v13) = (Algorithm::Argon2id, Version::V0x13);
+        assert!(!hasher.needs_rehash(&with(id, v13, 19_456, 2, 1)));
+        assert!(hasher.needs_rehash(&with(id, v13, 8_192, 2, 1)), "m");
+        assert!(hasher.needs_rehash(&with(id, v13, 19_456, 3, 1)), "t");
+        assert!(hasher.needs_rehash(&with(id, v13, 19_456, 2, 2)), "p");
+        assert!(hasher.needs_rehash(&with(Algorithm::Argon2i, v13, 19_456, 2, 1)));
+        assert!(hasher.needs_rehash(&with(id, Version::V0x10, 19_456, 2, 1)));
+        assert!(hasher.needs_rehash("not a hash"));
     }
 }

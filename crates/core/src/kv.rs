@@ -207,6 +207,85 @@ impl Kv {
         Ok(())
     }
 
+    /// Adds one to the tenant's counter `name` and returns the new value.
+    /// A counter that did not exist starts at 1 and expires `ttl` later; the
+    /// increments after that keep that expiry (a fixed window, like INCR
+    /// after `SET … NX PX`, both in one MULTI so no counter is ever left
+    /// without an expiry). Rate limits and brute-force counters.
+    pub async fn incr_with_ttl(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<u64, KvError> {
+        let key = self.key(tenant, name);
+        if let Some(mut c) = self.conn().await? {
+            let (n,): (u64,) = redis::pipe()
+                .atomic()
+                .cmd("SET")
+                .arg(&key)
+                .arg(0)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .ignore()
+                .cmd("INCR")
+                .arg(&key)
+                .query_async(&mut c)
+                .await?;
+            Ok(n)
+        } else if let Some(mut map) = self.memory_map() {
+            let expires = Instant::now() + ttl;
+            let entry = map.entry(key).or_insert_with(|| (b"0".to_vec(), expires));
+            // Only this method writes counters; anything else counts as 0.
+            let n = std::str::from_utf8(&entry.0)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+                .saturating_add(1);
+            entry.0 = n.to_string().into_bytes();
+            Ok(n)
+        } else {
+            Ok(0)
+        }
+    }
+
+    /// The time left before each of the tenant's `names` expires, in one
+    /// round trip (pipelined PTTL); `None` for a name that is absent (or
+    /// that has no expiry, which never holds for what `Kv` writes).
+    pub async fn ttls(
+        &self,
+        tenant: TenantId,
+        names: &[&str],
+    ) -> Result<Vec<Option<Duration>>, KvError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = names.iter().map(|n| self.key(tenant, n)).collect();
+        if let Some(mut c) = self.conn().await? {
+            let mut pipe = redis::pipe();
+            for k in &keys {
+                pipe.cmd("PTTL").arg(k);
+            }
+            let ms: Vec<i64> = pipe.query_async(&mut c).await?;
+            Ok(ms
+                .into_iter()
+                .map(|ms| u64::try_from(ms).ok().map(Duration::from_millis))
+                .collect())
+        } else if let Some(map) = self.memory_map() {
+            let now = Instant::now();
+            Ok(keys
+                .iter()
+                .map(|k| {
+                    map.get(k)
+                        .map(|(_, exp)| exp.saturating_duration_since(now))
+                })
+                .collect())
+        } else {
+            Ok(vec![None; names.len()])
+        }
+    }
+
     /// PING (readiness); Ok for the in-process map.
     pub async fn ping(&self) -> Result<(), KvError> {
         if let Some(mut c) = self.conn().await? {
@@ -250,5 +329,36 @@ mod tests {
         assert!(kv.any_exists(a, &["nothing", "jti"]).await.unwrap());
         assert!(!kv.any_exists(b, &["nothing", "jti"]).await.unwrap());
         assert!(!kv.any_exists(a, &[]).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn memory_counters_keep_their_first_expiry_and_report_ttls() {
+        let kv = Kv::memory("gh");
+        let (a, b) = (TenantId::new_random(), TenantId::new_random());
+        let short = Duration::from_millis(200);
+        assert_eq!(kv.incr_with_ttl(a, "n", short).await.unwrap(), 1);
+        assert_eq!(
+            kv.incr_with_ttl(a, "n", Duration::from_secs(60))
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            kv.incr_with_ttl(b, "n", short).await.unwrap(),
+            1,
+            "per tenant"
+        );
+        assert_eq!(kv.get(a, "n").await.unwrap(), Some(b"2".to_vec()));
+        let ttls = kv.ttls(a, &["n", "absent"]).await.unwrap();
+        assert!(ttls[0].is_some_and(|t| t <= short), "{ttls:?}");
+        assert_eq!(ttls[1], None);
+        assert!(kv.ttls(a, &[]).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(kv.ttls(a, &["n"]).await.unwrap(), vec![None], "expired");
+        assert_eq!(
+            kv.incr_with_ttl(a, "n", short).await.unwrap(),
+            1,
+            "fresh window"
+        );
     }
 }

@@ -10,9 +10,11 @@ pub mod events;
 pub mod ids;
 pub mod kv;
 pub mod mail;
+pub mod password_policy;
 pub mod secretbox;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 
 pub use db::{Db, DbError, TenantTx};
 pub use ids::{Slug, SlugError, TenantId};

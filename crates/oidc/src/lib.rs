@@ -20,6 +20,7 @@ pub mod provider;
 pub mod refresh;
 pub mod rotation;
 pub mod tokens;
+pub mod user_tokens;
 pub mod users;
 
 /// Errors of the tenant-scoped stores.

@@ -137,3 +137,16 @@ pub async fn revoke_session(tx: &mut TenantTx, sid: &str) -> Result<u64, OAuthEr
     .map_err(OAuthError::internal)?
     .rows_affected())
 }
+
+/// Revokes every refresh token of a user (password reset or change).
+pub async fn revoke_user(tx: &mut TenantTx, user_id: Uuid) -> Result<u64, OAuthError> {
+    Ok(sqlx::query!(
+        "update refresh_tokens set revoked_at = now(), updated_at = now()
+         where user_id = $1 and revoked_at is null",
+        user_id,
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(OAuthError::internal)?
+    .rows_affected())
+}

@@ -88,6 +88,84 @@ pub async fn find_by_username(
     .await?)
 }
 
+/// Case-insensitive, as the unique index.
+pub async fn find_by_email(tx: &mut TenantTx, email: &str) -> Result<Option<User>, StoreError> {
+    Ok(sqlx::query_as!(
+        User,
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+         from users where lower(email) = lower($1)",
+        email.trim(),
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The user a sign-in or reset form names: by username, else by email.
+/// Both lookups run for an address, found or not, so the time taken does
+/// not tell which exists.
+pub async fn find_by_login(tx: &mut TenantTx, login: &str) -> Result<Option<User>, StoreError> {
+    let by_name = find_by_username(tx, login).await?;
+    let by_email = if login.contains('@') {
+        find_by_email(tx, login).await?
+    } else {
+        None
+    };
+    Ok(by_name.or(by_email))
+}
+
+/// Marks `email` verified, if it is still the user's address (it may have
+/// changed since the link was sent). Returns whether it was.
+pub async fn mark_email_verified(
+    tx: &mut TenantTx,
+    id: Uuid,
+    email: &str,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query!(
+        "update users set email_verified = true, updated_at = now()
+         where id = $1 and lower(email) = lower($2)",
+        id,
+        email,
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Sets the user's preferred language (BCP 47), released as `locale`.
+pub async fn set_locale(tx: &mut TenantTx, id: Uuid, locale: &str) -> Result<(), StoreError> {
+    sqlx::query!(
+        "update users set locale = $2, updated_at = now() where id = $1",
+        id,
+        locale
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Ends every browser session of the user: sessions carry the epoch they
+/// began in, and this moves to the next one.
+pub async fn end_sessions(tx: &mut TenantTx, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query!(
+        "update users set session_epoch = session_epoch + 1, updated_at = now() where id = $1",
+        id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The user's current session epoch (for a session that begins now).
+pub async fn session_epoch(tx: &mut TenantTx, id: Uuid) -> Result<i32, StoreError> {
+    Ok(
+        sqlx::query_scalar!("select session_epoch from users where id = $1", id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
 pub async fn set_password_hash(tx: &mut TenantTx, id: Uuid, hash: &str) -> Result<(), StoreError> {
     let n = sqlx::query!(
         "update users set password_hash = $2, updated_at = now() where id = $1",
@@ -146,13 +224,15 @@ pub struct UserClaims {
     pub locale: Option<String>,
     pub disabled: bool,
     pub updated_at: OffsetDateTime,
+    /// Browser sessions that began under another epoch are over.
+    pub session_epoch: i32,
 }
 
 pub async fn claims(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserClaims>, StoreError> {
     Ok(sqlx::query_as!(
         UserClaims,
         "select id, username, email, email_verified, name, given_name, family_name, phone_number,
-                phone_number_verified, address, locale, disabled, updated_at
+                phone_number_verified, address, locale, disabled, updated_at, session_epoch
          from users where id = $1",
         id,
     )

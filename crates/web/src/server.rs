@@ -99,9 +99,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     // One plain line on stdout, for scripts and tests that start a node on port 0.
     println!("gatehouse listening on http://{addr}");
-    axum::serve(listener, service(state))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    // The peer address reaches handlers as ConnectInfo (per-client throttling).
+    axum::serve(
+        listener,
+        service(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     Ok(())
 }
 

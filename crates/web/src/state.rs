@@ -9,7 +9,9 @@ use gatehouse_core::config::Config;
 use gatehouse_core::crypto::PasswordHasher;
 use gatehouse_core::events::EventBus;
 use gatehouse_core::kv::Kv;
+use gatehouse_core::mail::Mailer;
 use gatehouse_core::secretbox::Keyring;
+use gatehouse_core::throttle::Throttle;
 use gatehouse_core::Db;
 use gatehouse_oidc::client_keys::ClientKeys;
 use gatehouse_oidc::provider::{build_fn, TenantProvider};
@@ -38,6 +40,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Clients' JWK Sets fetched from their `jwks_uri`.
     pub client_keys: ClientKeys,
+    /// Outgoing email (the platform's SMTP server or a tenant's own).
+    pub mailer: Arc<Mailer>,
+    /// Brute-force counters, shared by every node.
+    pub throttle: Throttle,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -101,6 +109,9 @@ impl AppState {
             .unwrap_or(2);
         let hasher = PasswordHasher::new(cores).map_err(|e| e.to_string())?;
         let client_keys = ClientKeys::new(!config.is_production()).map_err(|e| e.to_string())?;
+        let throttle = Throttle::new(kv.clone());
+        let proxies: Arc<[ipnet::IpNet]> = config.proxies().map_err(|e| e.to_string())?.into();
+        let mailer = Arc::new(Mailer::from_config(&config).map_err(|e| format!("email: {e}"))?);
         let subdomain_base = resolver_config
             .base_domain
             .clone()
@@ -152,6 +163,9 @@ impl AppState {
             factory,
             metrics: Arc::new(metrics),
             client_keys,
+            mailer,
+            throttle,
+            proxies,
         })
     }
 }

@@ -35,3 +35,37 @@ async fn kv_on_redis_keeps_tenants_apart() {
     kv.del(b, "once").await.unwrap();
     assert_eq!(kv.get(b, "once").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn redis_counters_count_atomically_and_expire_with_their_first_ttl() {
+    let kv = Kv::redis(&test_env().redis_url, &unique_redis_prefix()).unwrap();
+    let (a, b) = (TenantId::new_random(), TenantId::new_random());
+    let short = Duration::from_millis(300);
+
+    // Concurrent increments lose nothing.
+    let incs = (0..20).map(|_| kv.incr_with_ttl(a, "fails", short));
+    let mut seen: Vec<u64> = futures_util::future::join_all(incs)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=20).collect::<Vec<u64>>());
+    assert_eq!(kv.incr_with_ttl(b, "fails", short).await.unwrap(), 1);
+
+    // Later increments keep the first expiry; absent names have none.
+    assert_eq!(
+        kv.incr_with_ttl(a, "fails", Duration::from_secs(600))
+            .await
+            .unwrap(),
+        21
+    );
+    let ttls = kv.ttls(a, &["fails", "absent"]).await.unwrap();
+    assert!(ttls[0].is_some_and(|t| t <= short), "{ttls:?}");
+    assert_eq!(ttls[1], None);
+    assert!(kv.ttls(a, &[]).await.unwrap().is_empty());
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(kv.ttls(a, &["fails"]).await.unwrap(), vec![None]);
+    assert_eq!(kv.incr_with_ttl(a, "fails", short).await.unwrap(), 1);
+}

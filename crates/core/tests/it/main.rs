@@ -7,3 +7,4 @@ mod events;
 mod kv;
 mod mail;
 mod rls;
+mod throttle;

@@ -66,3 +66,75 @@ error-logout-no-client = Die Anfrage nennt eine Rücksprungadresse, aber keine A
 error-logout-unregistered = Die Rücksprungadresse ist für diese Anwendung nicht registriert.
 error-language-title = Diese Sprache kann nicht gewählt werden
 error-language-message = Gehen Sie zurück und wählen Sie eine der angebotenen Sprachen.
+
+## Verweise auf der Anmeldeseite
+login-forgot = Passwort vergessen?
+login-signup = Konto erstellen
+login-unverified = Bestätigen Sie zuerst Ihre E-Mail-Adresse. Wir haben Ihnen einen neuen Link gesendet.
+continue-sign-in = Weiter zur Anmeldung
+return-to-app = Kehren Sie zur Anwendung zurück und melden Sie sich an.
+
+## Registrierung
+signup-title = Konto erstellen
+signup-lead = bei { $tenant }
+signup-name = Name (optional)
+signup-email = E-Mail-Adresse
+signup-password = Passwort
+signup-password-hint = Mindestens { $min } Zeichen. Lange Passphrasen sind willkommen.
+signup-submit = Konto erstellen
+signup-have-account = Sie haben schon ein Konto?
+signup-unavailable-title = Registrierung nicht möglich
+signup-unavailable-message = Hier können keine neuen Konten erstellt werden. Bitten Sie Ihre Administration um eine Einladung.
+signup-domain = Mit dieser E-Mail-Adresse ist eine Registrierung hier nicht möglich.
+signup-email-invalid = Geben Sie eine gültige E-Mail-Adresse ein.
+check-email-title = Prüfen Sie Ihre E-Mails
+check-email-text = Wir haben eine Nachricht an { $email } gesendet. Öffnen Sie den Link darin, um Ihre Adresse zu bestätigen. Kommt sie nicht innerhalb weniger Minuten an, sehen Sie im Spam-Ordner nach.
+
+## E-Mail-Bestätigung
+verify-title = E-Mail-Adresse bestätigen
+verify-text = Bestätigen Sie, dass { $email } Ihre E-Mail-Adresse ist.
+verify-submit = Bestätigen
+verified-title = E-Mail-Adresse bestätigt
+verified-text = Danke. Die Adresse { $email } ist bestätigt.
+
+## Passwort zurücksetzen
+forgot-title = Passwort zurücksetzen
+forgot-lead = Geben Sie Ihren Benutzernamen oder Ihre E-Mail-Adresse ein. Wir senden Ihnen einen Link, mit dem Sie ein neues Passwort wählen.
+forgot-login = Benutzername oder E-Mail-Adresse
+forgot-submit = Link senden
+forgot-sent-text = Falls es ein Konto für { $login } gibt, ist eine E-Mail mit einem Link unterwegs. Der Link gilt eine Stunde.
+reset-title = Neues Passwort wählen
+reset-password = Neues Passwort
+reset-confirm = Neues Passwort wiederholen
+reset-submit = Passwort ändern
+reset-mismatch = Die beiden Passwörter stimmen nicht überein.
+reset-done-title = Passwort geändert
+reset-done-text = Ihr Passwort wurde geändert, und alle anderen Sitzungen Ihres Kontos wurden abgemeldet.
+link-invalid-title = Dieser Link kann nicht verwendet werden
+link-invalid-message = Er ist abgelaufen oder wurde schon benutzt. Fordern Sie einen neuen an.
+
+## Passwortregeln
+password-too-short = Verwenden Sie mindestens { $min } Zeichen.
+password-too-long = Verwenden Sie höchstens { $max } Zeichen.
+password-common = Dieses Passwort ist zu verbreitet. Wählen Sie eines, das schwerer zu erraten ist.
+password-context = Verwenden Sie Ihren Namen oder Ihre E-Mail-Adresse nicht im Passwort.
+
+## Zu viele Versuche
+throttled-title = Zu viele Versuche
+throttled-message = Zu Ihrer Sicherheit warten Sie { $seconds } Sekunden, bevor Sie es erneut versuchen.
+
+## E-Mails
+email-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse für { $company }
+email-verify-heading = E-Mail-Adresse bestätigen
+email-verify-text = Öffnen Sie den Link unten, um zu bestätigen, dass dies Ihre E-Mail-Adresse ist. Der Link gilt 24 Stunden.
+email-verify-button = E-Mail-Adresse bestätigen
+email-reset-subject = Passwort zurücksetzen für { $company }
+email-reset-heading = Passwort zurücksetzen
+email-reset-text = Jemand hat das Zurücksetzen des Passworts Ihres Kontos angefordert. Wenn Sie es waren, öffnen Sie den Link unten innerhalb einer Stunde. Wenn nicht, ignorieren Sie diese Nachricht: Ihr Passwort bleibt unverändert.
+email-reset-button = Neues Passwort wählen
+email-exists-subject = Ihr Konto bei { $company }
+email-exists-heading = Sie haben bereits ein Konto
+email-exists-text = Jemand hat versucht, mit dieser E-Mail-Adresse ein Konto zu erstellen, aber es gibt bereits eines. Wenn Sie es waren, melden Sie sich an oder setzen Sie Ihr Passwort zurück, falls Sie es vergessen haben. Wenn nicht, ignorieren Sie diese Nachricht.
+email-exists-button = Passwort zurücksetzen
+email-link-fallback = Wenn die Schaltfläche nicht funktioniert, kopieren Sie diese Adresse in Ihren Browser:
+email-footer = Diese Nachricht wurde von { $company } gesendet. Wenn Sie sie nicht erwartet haben, können Sie sie ignorieren.

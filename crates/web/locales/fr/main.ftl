@@ -66,3 +66,75 @@ error-logout-no-client = La demande indique une adresse de retour mais aucune ap
 error-logout-unregistered = L’adresse de retour n’est pas enregistrée pour cette application.
 error-language-title = Cette langue ne peut pas être choisie
 error-language-message = Revenez en arrière et choisissez l’une des langues proposées.
+
+## Liens de la page de connexion
+login-forgot = Mot de passe oublié ?
+login-signup = Créer un compte
+login-unverified = Confirmez d’abord votre adresse e-mail. Nous vous avons envoyé un nouveau lien.
+continue-sign-in = Continuer vers la connexion
+return-to-app = Retournez à l’application et connectez-vous.
+
+## Inscription
+signup-title = Créer votre compte
+signup-lead = chez { $tenant }
+signup-name = Nom (facultatif)
+signup-email = Adresse e-mail
+signup-password = Mot de passe
+signup-password-hint = Au moins { $min } caractères. Les longues phrases de passe sont bienvenues.
+signup-submit = Créer le compte
+signup-have-account = Vous avez déjà un compte ?
+signup-unavailable-title = L’inscription n’est pas disponible
+signup-unavailable-message = Aucun compte ne peut être créé ici. Demandez une invitation à votre administrateur.
+signup-domain = L’inscription avec cette adresse e-mail n’est pas autorisée ici.
+signup-email-invalid = Saisissez une adresse e-mail valide.
+check-email-title = Consultez vos e-mails
+check-email-text = Nous avons envoyé un message à { $email }. Ouvrez le lien qu’il contient pour confirmer votre adresse. S’il n’arrive pas d’ici quelques minutes, regardez dans vos indésirables.
+
+## Vérification de l’adresse
+verify-title = Confirmer votre adresse e-mail
+verify-text = Confirmez que { $email } est votre adresse e-mail.
+verify-submit = Confirmer
+verified-title = Adresse e-mail confirmée
+verified-text = Merci. L’adresse { $email } est confirmée.
+
+## Réinitialisation du mot de passe
+forgot-title = Réinitialiser votre mot de passe
+forgot-lead = Saisissez votre nom d’utilisateur ou votre adresse e-mail. Nous vous enverrons un lien pour choisir un nouveau mot de passe.
+forgot-login = Nom d’utilisateur ou adresse e-mail
+forgot-submit = Envoyer le lien
+forgot-sent-text = Si un compte existe pour { $login }, un e-mail avec un lien est en route. Le lien est valable une heure.
+reset-title = Choisir un nouveau mot de passe
+reset-password = Nouveau mot de passe
+reset-confirm = Répétez le nouveau mot de passe
+reset-submit = Changer le mot de passe
+reset-mismatch = Les deux mots de passe diffèrent.
+reset-done-title = Mot de passe changé
+reset-done-text = Votre mot de passe a été changé et toutes les autres sessions de votre compte ont été déconnectées.
+link-invalid-title = Ce lien ne peut pas être utilisé
+link-invalid-message = Il a expiré ou a déjà été utilisé. Demandez-en un nouveau.
+
+## Règles de mot de passe
+password-too-short = Utilisez au moins { $min } caractères.
+password-too-long = Utilisez au plus { $max } caractères.
+password-common = Ce mot de passe est trop courant. Choisissez-en un plus difficile à deviner.
+password-context = N’utilisez pas votre nom ni votre adresse e-mail dans votre mot de passe.
+
+## Trop de tentatives
+throttled-title = Trop de tentatives
+throttled-message = Pour votre sécurité, attendez { $seconds } secondes avant de réessayer.
+
+## E-mails
+email-verify-subject = Confirmez votre adresse e-mail pour { $company }
+email-verify-heading = Confirmez votre adresse e-mail
+email-verify-text = Ouvrez le lien ci-dessous pour confirmer qu’il s’agit bien de votre adresse e-mail. Le lien est valable 24 heures.
+email-verify-button = Confirmer l’adresse e-mail
+email-reset-subject = Réinitialisez votre mot de passe pour { $company }
+email-reset-heading = Réinitialisez votre mot de passe
+email-reset-text = Quelqu’un a demandé la réinitialisation du mot de passe de votre compte. Si c’était vous, ouvrez le lien ci-dessous dans l’heure. Sinon, ignorez ce message : votre mot de passe reste inchangé.
+email-reset-button = Choisir un nouveau mot de passe
+email-exists-subject = Votre compte chez { $company }
+email-exists-heading = Vous avez déjà un compte
+email-exists-text = Quelqu’un a essayé de créer un compte avec cette adresse e-mail, mais elle en a déjà un. Si c’était vous, connectez-vous, ou réinitialisez votre mot de passe si vous l’avez oublié. Sinon, ignorez ce message.
+email-exists-button = Réinitialiser votre mot de passe
+email-link-fallback = Si le bouton ne fonctionne pas, copiez cette adresse dans votre navigateur :
+email-footer = Ce message a été envoyé par { $company }. Si vous ne l’attendiez pas, vous pouvez l’ignorer.

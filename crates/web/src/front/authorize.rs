@@ -160,9 +160,11 @@ pub(crate) async fn active_user(
     tx: &mut TenantTx,
     session: Session,
 ) -> Result<Option<(Session, String)>, Failure> {
+    // A session that began before the user's sessions were ended (a
+    // password reset or change) is over.
     Ok(users::claims(tx, session.user_id)
         .await?
-        .filter(|u| !u.disabled)
+        .filter(|u| !u.disabled && u.session_epoch == session.epoch)
         .map(|u| (session, u.username)))
 }
 

@@ -169,7 +169,13 @@ pub struct Brand {
     pub favicon: Option<String>,
     pub favicon_dark: Option<String>,
     css: String,
+    primary: Option<Rgb>,
+    font: Option<String>,
 }
+
+/// The built-in theme's primary colour and font, for emails.
+const DEFAULT_PRIMARY: Rgb = Rgb(0x1d, 0x4e, 0xd8);
+const DEFAULT_FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
 
 impl Brand {
     pub fn of(settings: &EffectiveSettings, tenant_name: &str) -> Self {
@@ -220,7 +226,20 @@ impl Brand {
             favicon: s("branding", "favicon_url").and_then(image_url),
             favicon_dark: s("branding", "favicon_dark_url").and_then(image_url),
             css,
+            primary: light.primary,
+            font,
         }
+    }
+
+    /// An email's button colours (inline styles: emails have no stylesheet).
+    pub fn email_button(&self) -> (String, String) {
+        let p = self.primary.unwrap_or(DEFAULT_PRIMARY);
+        (p.hex(), p.text_on().hex())
+    }
+
+    /// An email's font stack.
+    pub fn email_font(&self) -> &str {
+        self.font.as_deref().unwrap_or(DEFAULT_FONT)
     }
 
     /// The tenant's stylesheet (custom properties over the built-in theme).

@@ -224,6 +224,12 @@ mod tests {
                         ("user", "U"),
                         ("tenant", "T"),
                         ("detail", "D"),
+                        ("min", "12"),
+                        ("max", "128"),
+                        ("seconds", "30"),
+                        ("email", "a@b.example"),
+                        ("login", "L"),
+                        ("company", "Co"),
                     ],
                 );
                 assert!(

@@ -11,6 +11,8 @@ use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_core::crypto::random_token;
+use gatehouse_core::throttle::{Action, Key};
+use gatehouse_oidc::user_tokens::{self, Purpose};
 use gatehouse_oidc::{clients, users};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
@@ -18,7 +20,8 @@ use tokio::sync::OnceCell;
 use super::authorize::after_login;
 use super::page::{self, Chrome, Csp, LoginPage};
 use super::pending::{self, Pending};
-use super::{internal, session, Failure, Front};
+use super::signup::Signup;
+use super::{email, internal, session, throttle, Failure, Front};
 
 /// A hash of a random password, made once with the server's parameters, so
 /// that verifying for a user who does not exist costs what it costs for one
@@ -56,7 +59,7 @@ pub async fn get(mut f: Front, query: Result<Query<LoginQuery>, QueryRejection>)
     let Ok(Query(query)) = query else {
         return f.fail(Failure::expired());
     };
-    show(&mut f, &query.req, None, false)
+    show(&mut f, &query.req, None, None)
         .await
         .unwrap_or_else(|e| f.fail(e))
 }
@@ -75,7 +78,7 @@ async fn show(
     f: &mut Front,
     req: &str,
     username: Option<&str>,
-    failed: bool,
+    error: Option<&str>,
 ) -> Result<Response, Failure> {
     let Some(pending) = pending::load(f, req).await? else {
         return Err(Failure::expired());
@@ -89,7 +92,7 @@ async fn show(
     let username = username
         .or(pending.request.login_hint.as_deref())
         .unwrap_or_default();
-    let error = failed.then(|| f.lang.t("login-invalid"));
+    let error = error.map(|key| f.lang.t(key));
     let page = LoginPage {
         chrome: Chrome::of(f),
         req,
@@ -97,6 +100,7 @@ async fn show(
         username,
         client_name: client.as_ref().map(|c| c.name.as_str()),
         error: error.as_deref(),
+        signup: Signup::of(f).enabled(),
     };
     Ok(page::render(
         StatusCode::OK,
@@ -113,13 +117,28 @@ async fn login(f: &mut Front, form: LoginForm) -> Result<Response, Failure> {
     if pending::load(f, &form.req).await?.is_none() {
         return Err(Failure::expired());
     }
-    let username = form.username.trim();
-    let Some(user_id) = check_password(f, username, form.password).await? else {
+    let username = form.username.trim().to_owned();
+    // Throttled per account (whether it exists or not) and per address.
+    let keys = [Key::account(&username), throttle::client_key(f)];
+    if let Some(wait) = throttle::check(f, Action::Login, &keys).await? {
+        return Ok(wait);
+    }
+    let Some(checked) = check_password(f, &username, form.password).await? else {
         tracing::info!("login failed");
-        return show(f, &form.req, Some(username), true).await;
+        throttle::failed(f, Action::Login, &keys).await?;
+        return show(f, &form.req, Some(&username), Some("login-invalid")).await;
     };
+    throttle::succeeded(f, Action::Login, &keys[0]).await?;
+    let user_id = checked.user_id;
+    if checked.unverified_email.is_some() && email_verification_required(f) {
+        resend_verification(f, &checked, &form.req).await?;
+        return show(f, &form.req, Some(&username), Some("login-unverified")).await;
+    }
     let f = &*f;
-    let (session, set_cookie) = session::start(f, &f.headers, user_id).await?;
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let epoch = users::session_epoch(&mut tx, user_id).await?;
+    tx.commit().await?;
+    let (session, set_cookie) = session::start(f, &f.headers, user_id, epoch).await?;
     let cookies = [set_cookie];
     // From here on the session stands, whatever happens to the request.
     let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {
@@ -133,29 +152,85 @@ async fn login(f: &mut Front, form: LoginForm) -> Result<Response, Failure> {
     }
 }
 
-/// The user's id if `password` is theirs and they may log in.
-/// Every path verifies one argon2id hash.
+/// `security.email_verification`: `required` keeps users with an unverified
+/// address from signing in (they get a new link); `optional` (the default)
+/// lets them, and ID tokens say `email_verified: false`.
+fn email_verification_required(f: &Front) -> bool {
+    f.provider
+        .settings
+        .get("security", "email_verification")
+        .and_then(serde_json::Value::as_str)
+        == Some("required")
+}
+
+/// Sends a new verification link to a user who tried to sign in unverified.
+async fn resend_verification(f: &Front, checked: &Checked, req: &str) -> Result<(), Failure> {
+    let Some(address) = &checked.unverified_email else {
+        return Ok(());
+    };
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let token = user_tokens::issue(
+        &mut tx,
+        checked.user_id,
+        Purpose::VerifyEmail,
+        Some(address),
+    )
+    .await?;
+    tx.commit().await?;
+    let url = f.url(&format!("/verify-email?token={token}&req={req}"));
+    email::send(f, email::Kind::VerifyEmail, address, &url);
+    Ok(())
+}
+
+/// A user whose password matched.
+struct Checked {
+    user_id: uuid::Uuid,
+    /// Their email address, when it is not verified yet.
+    unverified_email: Option<String>,
+}
+
+/// The user if `password` is theirs and they may log in. Every path
+/// verifies one argon2id hash. A hash made with other parameters than the
+/// server's is replaced after a successful check (rehash on login).
 async fn check_password(
     f: &Front,
     username: &str,
     password: String,
-) -> Result<Option<uuid::Uuid>, Failure> {
+) -> Result<Option<Checked>, Failure> {
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-    let user = users::find_by_username(&mut tx, username).await?;
+    let user = users::find_by_login(&mut tx, username).await?;
     // The same two queries whether the user exists or not.
     let id = user.as_ref().map_or(uuid::Uuid::nil(), |u| u.id);
     let stored = users::password_hash(&mut tx, id).await?;
-    let user = user.filter(|u| !u.disabled).map(|u| u.id);
+    let user = user.filter(|u| !u.disabled);
     tx.commit().await?;
     let (user, hash) = match (user, stored) {
         (Some(user), Some(hash)) => (Some(user), hash),
         _ => (None, dummy_hash(f).await?.to_owned()),
     };
+    let rehash = user.is_some() && f.state.hasher.needs_rehash(&hash);
     let ok = f
         .state
         .hasher
-        .verify(password, hash)
+        .verify(password.clone(), hash)
         .await
         .map_err(internal)?;
-    Ok(user.filter(|_| ok))
+    let Some(user) = user.filter(|_| ok) else {
+        return Ok(None);
+    };
+    if rehash {
+        match f.state.hasher.hash(password).await {
+            Ok(new_hash) => {
+                let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+                users::set_password_hash(&mut tx, user.id, &new_hash).await?;
+                tx.commit().await?;
+                tracing::info!(user = %user.id, "password rehashed with the current parameters");
+            }
+            Err(e) => tracing::warn!(error = %e, "rehash failed; the old hash stays"),
+        }
+    }
+    Ok(Some(Checked {
+        user_id: user.id,
+        unverified_email: user.email.filter(|_| !user.email_verified),
+    }))
 }

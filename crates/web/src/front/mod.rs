@@ -11,24 +11,34 @@
 //! | `GET/POST {issuer}/consent` | the consent page and the user's answer |
 //! | `GET/POST {issuer}/logout` | OpenID Connect RP-Initiated Logout 1.0 |
 //! | `GET {issuer}/language` | the language switch of every page |
+//! | `GET/POST {issuer}/signup` | self-service sign-up ([`signup`]) |
+//! | `GET/POST {issuer}/verify-email` | the email verification link |
+//! | `GET/POST {issuer}/password/forgot` | asks for a reset link ([`recovery`]) |
+//! | `GET/POST {issuer}/password/reset` | the reset link: a new password |
 //! | `GET {issuer}/assets/gatehouse.css` | the pages' stylesheet |
 //! | `GET {issuer}/assets/brand.css` | the tenant's colours and font |
 
 mod authorize;
 pub mod brand;
 mod consent;
+mod email;
 pub mod i18n;
 mod language;
 mod login;
 mod logout;
 pub mod page;
 mod pending;
+mod policy;
+mod recovery;
 pub mod session;
+mod signup;
+mod throttle;
 
 use std::fmt::Display;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OriginalUri};
+use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +58,19 @@ pub fn routes() -> Router<AppState> {
         .route("/consent", get(consent::get).post(consent::post))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/language", get(language::get))
+        .route("/signup", get(signup::get).post(signup::post))
+        .route(
+            "/verify-email",
+            get(signup::verify_get).post(signup::verify_post),
+        )
+        .route(
+            "/password/forgot",
+            get(recovery::forgot_get).post(recovery::forgot_post),
+        )
+        .route(
+            "/password/reset",
+            get(recovery::reset_get).post(recovery::reset_post),
+        )
         .route(page::STYLESHEET_PATH, get(page::stylesheet))
         .route(brand::BRAND_CSS_PATH, get(page::brand_stylesheet))
 }
@@ -64,6 +87,38 @@ pub(crate) struct Front {
     pub here: String,
     pub offered: Offered,
     pub lang: Lang,
+    /// The client's address: the peer's, or from `X-Forwarded-For` when the
+    /// peer is a trusted proxy. None in-process (no socket).
+    pub client_ip: Option<IpAddr>,
+}
+
+/// The client's address (see `trusted_proxies` in the configuration): the
+/// right-most `X-Forwarded-For` entry that is not a trusted proxy, when the
+/// peer is one; otherwise the peer.
+fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    proxies: &[ipnet::IpNet],
+) -> Option<IpAddr> {
+    let trusted = |ip: &IpAddr| proxies.iter().any(|n| n.contains(ip));
+    let peer = peer?;
+    if !trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted(ip))
+            .unwrap_or(peer),
+    )
 }
 
 impl FromRequestParts<AppState> for Front {
@@ -85,6 +140,10 @@ impl FromRequestParts<AppState> for Front {
             .unwrap_or_else(|| "/".to_owned());
         let offered = Offered::of(&current.provider.settings);
         let lang = offered.choose(None, &parts.headers);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
         Ok(Self {
             state: state.clone(),
             provider: current.provider,
@@ -92,6 +151,7 @@ impl FromRequestParts<AppState> for Front {
             here,
             offered,
             lang,
+            client_ip: client_ip(peer, &parts.headers, &state.proxies),
         })
     }
 }
@@ -216,5 +276,36 @@ impl From<gatehouse_oidc::error::OAuthError> for Failure {
 impl From<askama::Error> for Failure {
     fn from(e: askama::Error) -> Self {
         internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7, 10.1.2.3".parse().unwrap(),
+        );
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(ip("192.0.2.1"), &h, &proxies),
+            ip("192.0.2.1"),
+            "untrusted peer"
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.5"), &h, &proxies),
+            ip("198.51.100.7"),
+            "right-most untrusted"
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.5"), &HeaderMap::new(), &proxies),
+            ip("10.0.0.5")
+        );
+        assert_eq!(client_ip(None, &h, &proxies), None);
     }
 }

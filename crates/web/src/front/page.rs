@@ -301,6 +301,8 @@ pub struct LoginPage<'a> {
     pub username: &'a str,
     pub client_name: Option<&'a str>,
     pub error: Option<&'a str>,
+    /// The sign-up link is shown (the tenant lets people sign up).
+    pub signup: bool,
 }
 
 /// One requested scope, in plain words.
@@ -347,6 +349,16 @@ pub struct LogoutPage<'a> {
     pub chrome: Chrome,
     pub csrf: &'a str,
     pub fields: Vec<(&'a str, &'a str)>,
+}
+
+/// A page with a title, a paragraph and perhaps one link (label, href).
+#[derive(Template)]
+#[template(path = "message.html", config = "src/front/askama.toml")]
+pub struct MessagePage<'a> {
+    pub chrome: Chrome,
+    pub title: &'a str,
+    pub text: &'a str,
+    pub link: Option<(String, String)>,
 }
 
 #[derive(Template)]

@@ -51,6 +51,10 @@ pub struct Session {
     pub sid: String,
     /// Authentication methods (RFC 8176).
     pub amr: Vec<String>,
+    /// The user's session epoch when the session began; ending the user's
+    /// sessions moves the epoch on, and this session with it.
+    #[serde(default)]
+    pub epoch: i32,
 }
 
 /// The store key of the session whose cookie value is `cookie`.
@@ -137,6 +141,7 @@ pub(crate) async fn start(
     f: &Front,
     headers: &HeaderMap,
     user_id: Uuid,
+    epoch: i32,
 ) -> Result<(Session, Option<HeaderValue>), KvError> {
     let tenant = f.tenant_id();
     for value in cookie_values(headers, SESSION_COOKIE) {
@@ -148,6 +153,7 @@ pub(crate) async fn start(
         auth_time: tokens::now(),
         sid: random_token(),
         amr: vec!["pwd".to_owned()],
+        epoch,
     };
     let value = random_token();
     let ttl = session_ttl(&f.provider);
