@@ -41,6 +41,18 @@ as_root() {
   fi
 }
 
+# ensure_build_deps: the C libraries the build links (OpenSSL, for
+# webauthn-rs) and pkg-config, which finds them; installed when missing.
+ensure_build_deps() {
+  local missing=()
+  command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+  if ((${#missing[@]})); then
+    say "installing build dependencies: ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}
+
 # apt_install PKG...: apt-get update, then a non-interactive install.
 apt_install() {
   command -v apt-get >/dev/null 2>&1 ||

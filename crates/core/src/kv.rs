@@ -250,6 +250,85 @@ impl Kv {
         }
     }
 
+    /// Adds `member` to the tenant's set `name` and (re)sets the set's
+    /// expiry to `ttl` (an index of short-lived records, such as a user's
+    /// sessions).
+    pub async fn set_add(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        member: &str,
+        ttl: Duration,
+    ) -> Result<(), KvError> {
+        let key = self.key(tenant, name);
+        if let Some(mut c) = self.conn().await? {
+            redis::pipe()
+                .atomic()
+                .cmd("SADD")
+                .arg(&key)
+                .arg(member)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(ttl_ms(ttl))
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await?;
+        } else if let Some(mut map) = self.memory_map() {
+            let mut members = members_of(map.get(&key).map(|(v, _)| v.as_slice()));
+            members.insert(member.to_owned());
+            let body = serde_json::to_vec(&members).unwrap_or_default();
+            map.insert(key, (body, Instant::now() + ttl));
+        }
+        Ok(())
+    }
+
+    /// Removes `member` from the tenant's set `name`.
+    pub async fn set_remove(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        member: &str,
+    ) -> Result<(), KvError> {
+        let key = self.key(tenant, name);
+        if let Some(mut c) = self.conn().await? {
+            redis::cmd("SREM")
+                .arg(&key)
+                .arg(member)
+                .query_async::<()>(&mut c)
+                .await?;
+        } else if let Some(mut map) = self.memory_map() {
+            if let Some((v, expires)) = map.get(&key).cloned() {
+                let mut members = members_of(Some(&v));
+                members.remove(member);
+                map.insert(
+                    key,
+                    (serde_json::to_vec(&members).unwrap_or_default(), expires),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The members of the tenant's set `name` (empty when absent).
+    pub async fn set_members(&self, tenant: TenantId, name: &str) -> Result<Vec<String>, KvError> {
+        let key = self.key(tenant, name);
+        if let Some(mut c) = self.conn().await? {
+            let mut v: Vec<String> = redis::cmd("SMEMBERS").arg(&key).query_async(&mut c).await?;
+            v.sort();
+            Ok(v)
+        } else {
+            Ok(self
+                .memory_map()
+                .map(|m| {
+                    members_of(m.get(&key).map(|(v, _)| v.as_slice()))
+                        .into_iter()
+                        .collect()
+                })
+                .unwrap_or_default())
+        }
+    }
+
     /// The time left before each of the tenant's `names` expires, in one
     /// round trip (pipelined PTTL); `None` for a name that is absent (or
     /// that has no expiry, which never holds for what `Kv` writes).
@@ -293,6 +372,12 @@ impl Kv {
         }
         Ok(())
     }
+}
+
+/// The members of a set as the memory backend stores it (a JSON array).
+fn members_of(raw: Option<&[u8]>) -> std::collections::BTreeSet<String> {
+    raw.and_then(|r| serde_json::from_slice(r).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -93,6 +93,10 @@ pub struct ValidatedRequest {
     /// tags in order of preference (OpenID Connect Core §3.1.2.1).
     #[serde(default)]
     pub ui_locales: Option<String>,
+    /// Requested authentication context classes, space-separated, in order
+    /// of preference (OpenID Connect Core §3.1.2.1).
+    #[serde(default)]
+    pub acr_values: Option<String>,
 }
 
 impl ValidatedRequest {
@@ -107,6 +111,19 @@ impl ValidatedRequest {
 
     pub fn has_prompt(&self, p: Prompt) -> bool {
         self.prompt.contains(&p)
+    }
+
+    /// Whether the request asks for a second factor: among the `acr_values`
+    /// this server knows, only the two-factor class (Core §3.1.2.1; values
+    /// it does not know are ignored, as the parameter is voluntary).
+    pub fn wants_two_factors(&self) -> bool {
+        let known: Vec<&str> = self
+            .acr_values
+            .iter()
+            .flat_map(|v| v.split_whitespace())
+            .filter(|v| crate::tokens::ACR_VALUES.contains(v))
+            .collect();
+        !known.is_empty() && known.iter().all(|v| *v == crate::tokens::ACR_TWO_FACTORS)
     }
 }
 
@@ -404,6 +421,7 @@ pub fn validate(
         login_hint: get("login_hint").map(str::to_owned),
         id_token_hint: get("id_token_hint").map(str::to_owned),
         ui_locales: get("ui_locales").map(str::to_owned),
+        acr_values: get("acr_values").map(str::to_owned),
     })
 }
 

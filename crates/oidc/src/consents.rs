@@ -58,3 +58,26 @@ pub async fn revoke(tx: &mut TenantTx, user: Uuid, client_id: &str) -> Result<bo
     .rows_affected()
         > 0)
 }
+
+/// An application the user has granted access to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+    pub updated_at: time::OffsetDateTime,
+}
+
+/// The applications the user has granted access to, most recent first.
+pub async fn list(tx: &mut TenantTx, user: Uuid) -> Result<Vec<Granted>, StoreError> {
+    Ok(sqlx::query_as!(
+        Granted,
+        "select c.client_id, cl.name as client_name, c.scopes, c.updated_at
+         from consents c join clients cl on cl.tenant_id = c.tenant_id and cl.client_id = c.client_id
+         where c.user_id = $1
+         order by c.updated_at desc, c.client_id",
+        user,
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -15,6 +15,7 @@ pub mod grants;
 pub mod jws;
 pub mod keys;
 pub mod mfa;
+pub mod passkeys;
 pub mod pkce;
 pub mod provider;
 pub mod refresh;

@@ -150,3 +150,23 @@ pub async fn revoke_user(tx: &mut TenantTx, user_id: Uuid) -> Result<u64, OAuthE
     .map_err(OAuthError::internal)?
     .rows_affected())
 }
+
+/// Revokes the user's refresh tokens issued to one client (the user took
+/// back the application's access); returns the families revoked, whose
+/// access tokens should be revoked too.
+pub async fn revoke_user_client(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    client_id: &str,
+) -> Result<Vec<Uuid>, OAuthError> {
+    sqlx::query_scalar!(
+        "update refresh_tokens set revoked_at = now(), updated_at = now()
+         where user_id = $1 and client_id = $2 and revoked_at is null
+         returning family_id",
+        user_id,
+        client_id,
+    )
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(OAuthError::internal)
+}

@@ -1,5 +1,5 @@
-//! Single-use links sent by email: email verification (valid 24 hours) and
-//! password reset (valid 1 hour). The token is 256 random bits; only its
+//! Single-use links sent by email: email verification and address change
+//! (valid 24 hours) and password reset (valid 1 hour). The token is 256 random bits; only its
 //! SHA-256 hash is stored, in the tenant's `user_tokens` rows, so a link
 //! found in the database opens nothing. Redeeming is atomic: the first
 //! redemption marks the row used, any later one finds nothing. Issuing a
@@ -18,6 +18,8 @@ use crate::StoreError;
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// Proves a new address before it replaces the user's email.
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -25,13 +27,14 @@ impl Purpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::ChangeEmail => "change_email",
         }
     }
 
     /// How long a link stays valid.
     pub fn lifetime(self) -> Duration {
         match self {
-            Self::VerifyEmail => Duration::from_secs(24 * 3600),
+            Self::VerifyEmail | Self::ChangeEmail => Duration::from_secs(24 * 3600),
             Self::ResetPassword => Duration::from_secs(3600),
         }
     }

@@ -132,6 +132,55 @@ pub async fn mark_email_verified(
         == 1)
 }
 
+/// What a user may change about themselves on the account page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// Replaces the user's profile claims (each at most 200 characters).
+pub async fn update_profile(tx: &mut TenantTx, id: Uuid, p: &Profile) -> Result<(), StoreError> {
+    for v in [&p.name, &p.given_name, &p.family_name, &p.locale]
+        .into_iter()
+        .flatten()
+    {
+        if v.chars().count() > 200 || v.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(
+                "profile values are at most 200 printable characters".into(),
+            ));
+        }
+    }
+    sqlx::query!(
+        "update users set name = $2, given_name = $3, family_name = $4, locale = $5, updated_at = now()
+         where id = $1",
+        id,
+        p.name,
+        p.given_name,
+        p.family_name,
+        p.locale,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the user's email address with `email`, verified (the user
+/// opened a link sent to it). Another account's address is
+/// [`StoreError::Duplicate`].
+pub async fn change_email(tx: &mut TenantTx, id: Uuid, email: &str) -> Result<(), StoreError> {
+    sqlx::query!(
+        "update users set email = $2, email_verified = true, updated_at = now() where id = $1",
+        id,
+        email,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Sets the user's preferred language (BCP 47), released as `locale`.
 pub async fn set_locale(tx: &mut TenantTx, id: Uuid, locale: &str) -> Result<(), StoreError> {
     sqlx::query!(

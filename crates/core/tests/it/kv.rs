@@ -69,3 +69,36 @@ async fn redis_counters_count_atomically_and_expire_with_their_first_ttl() {
     assert_eq!(kv.ttls(a, &["fails"]).await.unwrap(), vec![None]);
     assert_eq!(kv.incr_with_ttl(a, "fails", short).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn kv_sets_on_redis_index_members_per_tenant() {
+    let kv = Kv::redis(&test_env().redis_url, &unique_redis_prefix()).unwrap();
+    let (a, b) = (TenantId::new_random(), TenantId::new_random());
+    let minute = Duration::from_secs(60);
+    kv.set_add(a, "user-sessions:u", "s2", minute)
+        .await
+        .unwrap();
+    kv.set_add(a, "user-sessions:u", "s1", minute)
+        .await
+        .unwrap();
+    kv.set_add(a, "user-sessions:u", "s1", minute)
+        .await
+        .unwrap();
+    assert_eq!(
+        kv.set_members(a, "user-sessions:u").await.unwrap(),
+        ["s1", "s2"]
+    );
+    assert!(kv
+        .set_members(b, "user-sessions:u")
+        .await
+        .unwrap()
+        .is_empty());
+    kv.set_remove(a, "user-sessions:u", "s2").await.unwrap();
+    assert_eq!(kv.set_members(a, "user-sessions:u").await.unwrap(), ["s1"]);
+    let mem = Kv::memory("m");
+    mem.set_add(a, "x", "one", minute).await.unwrap();
+    mem.set_add(a, "x", "two", minute).await.unwrap();
+    mem.set_remove(a, "x", "one").await.unwrap();
+    assert_eq!(mem.set_members(a, "x").await.unwrap(), ["two"]);
+    assert!(mem.set_members(b, "x").await.unwrap().is_empty());
+}

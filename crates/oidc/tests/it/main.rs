@@ -7,4 +7,5 @@ mod clients;
 mod consents;
 mod keys;
 mod mfa;
+mod passkeys;
 mod users;

@@ -108,6 +108,21 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
     // Core §3.1.2.1 max_age: re-authenticate when the last authentication
     // is older. max_age=0 always re-authenticates (as prompt=login), even
     // within the second of the last login.
+    // Core §3.1.2.1 acr_values: a request for two factors steps up a
+    // one-factor session by signing in again, when the user has a second
+    // factor to give (otherwise the session's acr says what was done).
+    let step_up = match &session {
+        Some((s, _))
+            if request.wants_two_factors()
+                && tokens::acr_for(&s.amr) != tokens::ACR_TWO_FACTORS
+                && super::mfa::Policy::of(f) != super::mfa::Policy::Off =>
+        {
+            gatehouse_oidc::mfa::has_totp(&mut tx, s.user_id)
+                .await
+                .map_err(super::internal)?
+        }
+        _ => false,
+    };
     let usable = session.filter(|(s, _)| {
         let fresh = match request.max_age {
             None => true,
@@ -115,6 +130,7 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
             Some(max) => now.saturating_sub(s.auth_time) <= i64::try_from(max).unwrap_or(i64::MAX),
         };
         fresh
+            && !step_up
             && hinted
                 .as_deref()
                 .is_none_or(|sub| sub == s.user_id.to_string())
@@ -140,14 +156,14 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
 
     let Some((s, _)) = usable.filter(|_| !request.has_prompt(Prompt::Login)) else {
         tx.commit().await?;
-        let id = pending::park(f, &Pending { request, sid: None }).await?;
+        let id = pending::park(f, &Pending::authorize(request)).await?;
         return Ok(page::see_other(&f.url(&format!("/login?req={id}")), &[]));
     };
     if needs_consent(&mut tx, &client, &request, s.user_id).await? {
         tx.commit().await?;
         let pending = Pending {
-            request,
             sid: Some(s.sid.clone()),
+            ..Pending::authorize(request)
         };
         return to_consent(f, &pending, &[]).await;
     }
@@ -208,8 +224,8 @@ pub(crate) async fn after_login(
     tx.commit().await?;
     if consent {
         let pending = Pending {
-            request,
             sid: Some(session.sid.clone()),
+            ..Pending::authorize(request)
         };
         return to_consent(f, &pending, cookies).await;
     }

@@ -47,9 +47,11 @@ pub async fn get(mut f: Front, query: Result<Query<ConsentQuery>, QueryRejection
 
 async fn show(f: &mut Front, req: &str) -> Result<Response, Failure> {
     let (_, username, pending) = bound(f, req).await?;
-    f.with_ui_locales(pending.request.ui_locales.as_deref());
+    f.with_ui_locales(pending.ui_locales());
     let f = &*f;
-    let request = &pending.request;
+    let Some(request) = &pending.request else {
+        return Err(Failure::expired());
+    };
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let client = clients::find(&mut tx, &request.client_id).await?;
     tx.commit().await?;
@@ -119,7 +121,7 @@ async fn bound(f: &Front, req: &str) -> Result<(Session, String, Pending), Failu
 
 async fn decide(f: &mut Front, form: ConsentForm) -> Result<Response, Failure> {
     if let Some(p) = pending::load(f, &form.req).await? {
-        f.with_ui_locales(p.request.ui_locales.as_deref());
+        f.with_ui_locales(p.ui_locales());
     }
     let f = &*f;
     if !session::csrf_ok(&f.headers, &form.csrf) {
@@ -132,7 +134,11 @@ async fn decide(f: &mut Front, form: ConsentForm) -> Result<Response, Failure> {
     };
     let (session, _, _) = bound(f, &form.req).await?;
     // Single use: a second submission of the same page finds nothing.
-    let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {
+    let Some(Pending {
+        request: Some(request),
+        ..
+    }) = pending::take(f, &form.req).await?
+    else {
         return Err(Failure::expired());
     };
     if !approve {

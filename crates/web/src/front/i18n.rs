@@ -230,6 +230,8 @@ mod tests {
                         ("email", "a@b.example"),
                         ("login", "L"),
                         ("company", "Co"),
+                        ("count", "10"),
+                        ("time", "2026-12-02T10:00:00Z"),
                     ],
                 );
                 assert!(

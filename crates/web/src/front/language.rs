@@ -66,13 +66,15 @@ pub async fn get(f: Front, query: Result<Query<LanguageQuery>, QueryRejection>) 
         });
     if let Some(req) = req {
         match pending::load(&f, &req).await {
-            Ok(Some(mut p)) => {
-                p.request.ui_locales = Some(tag.to_owned());
+            Ok(Some(mut p)) if p.request.is_some() => {
+                if let Some(r) = &mut p.request {
+                    r.ui_locales = Some(tag.to_owned());
+                }
                 if let Err(e) = pending::replace(&f, &req, &p).await {
                     tracing::warn!(error = %e, "the pending request keeps its language");
                 }
             }
-            Ok(None) => {}
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the pending request keeps its language"),
         }
     }

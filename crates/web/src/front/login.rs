@@ -19,9 +19,9 @@ use tokio::sync::OnceCell;
 
 use super::authorize::after_login;
 use super::page::{self, Chrome, Csp, LoginPage};
-use super::pending::{self, Pending};
+use super::pending;
 use super::signup::Signup;
-use super::{email, internal, session, throttle, Failure, Front};
+use super::{email, internal, mfa, session, throttle, Failure, Front};
 
 /// A hash of a random password, made once with the server's parameters, so
 /// that verifying for a user who does not exist costs what it costs for one
@@ -83,31 +83,47 @@ async fn show(
     let Some(pending) = pending::load(f, req).await? else {
         return Err(Failure::expired());
     };
-    f.with_ui_locales(pending.request.ui_locales.as_deref());
+    f.with_ui_locales(pending.ui_locales());
     let f = &*f;
-    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-    let client = clients::find(&mut tx, &pending.request.client_id).await?;
-    tx.commit().await?;
+    let client = match &pending.request {
+        Some(r) => {
+            let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+            let c = clients::find(&mut tx, &r.client_id).await?;
+            tx.commit().await?;
+            c
+        }
+        None => None,
+    };
     let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
     let username = username
-        .or(pending.request.login_hint.as_deref())
+        .or(pending
+            .request
+            .as_ref()
+            .and_then(|r| r.login_hint.as_deref()))
         .unwrap_or_default();
     let error = error.map(|key| f.lang.t(key));
+    let offer = super::passkey::sign_in_offer(f).await?;
+    let here = format!("{}/login?req={req}", Chrome::of(f).base);
     let page = LoginPage {
-        chrome: Chrome::of(f),
+        chrome: Chrome::at(f, &here),
         req,
         csrf: &csrf,
         username,
         client_name: client.as_ref().map(|c| c.name.as_str()),
         error: error.as_deref(),
         signup: Signup::of(f).enabled(),
+        passkey: offer.as_ref(),
     };
-    Ok(page::render(
-        StatusCode::OK,
-        &page,
-        &Csp::redirecting_to(&pending.request.redirect_uri),
-        &[set_csrf],
-    ))
+    let csp = pending
+        .request
+        .as_ref()
+        .map(|r| Csp::redirecting_to(&r.redirect_uri))
+        .unwrap_or_default();
+    let csp = match &offer {
+        Some(o) => o.csp(csp),
+        None => csp,
+    };
+    Ok(page::render(StatusCode::OK, &page, &csp, &[set_csrf]))
 }
 
 async fn login(f: &mut Front, form: LoginForm) -> Result<Response, Failure> {
@@ -134,18 +150,36 @@ async fn login(f: &mut Front, form: LoginForm) -> Result<Response, Failure> {
         resend_verification(f, &checked, &form.req).await?;
         return show(f, &form.req, Some(&username), Some("login-unverified")).await;
     }
-    let f = &*f;
+    match mfa::needed(f, user_id).await? {
+        mfa::Need::Nothing => complete(f, &form.req, user_id, vec!["pwd".to_owned()]).await,
+        need => mfa::begin(f, &form.req, user_id, need).await,
+    }
+}
+
+/// Finishes a sign-in whose factors are all done: starts a new session
+/// with the methods used (`amr`, RFC 8176) and continues the pending
+/// request (the consent page or the code), or goes to the account page.
+pub(crate) async fn complete(
+    f: &Front,
+    req: &str,
+    user_id: uuid::Uuid,
+    amr: Vec<String>,
+) -> Result<Response, Failure> {
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let epoch = users::session_epoch(&mut tx, user_id).await?;
     tx.commit().await?;
-    let (session, set_cookie) = session::start(f, &f.headers, user_id, epoch).await?;
-    let cookies = [set_cookie];
+    let (session, set_cookie) = session::start(f, &f.headers, user_id, epoch, amr).await?;
+    let cookies = [set_cookie, mfa::clear_cookie(f)];
     // From here on the session stands, whatever happens to the request.
-    let Some(Pending { request, .. }) = pending::take(f, &form.req).await? else {
+    let Some(pending) = pending::take(f, req).await? else {
         // Finished in another tab meanwhile.
         return Ok(page::with_cookies(f.fail(Failure::expired()), &cookies));
     };
-    tracing::info!(user = %user_id, client = %request.client_id, "login");
+    let Some(request) = pending.request else {
+        tracing::info!(user = %user_id, amr = ?session.amr, "login to the account page");
+        return Ok(page::see_other(&f.url("/account"), &cookies));
+    };
+    tracing::info!(user = %user_id, client = %request.client_id, amr = ?session.amr, "login");
     match after_login(f, request, &session, &cookies).await {
         Ok(response) => Ok(response),
         Err(e) => Ok(page::with_cookies(f.fail(e), &cookies)),

@@ -8,16 +8,21 @@
 //! |---|---|
 //! | `GET/POST {issuer}/authorize` | OpenID Connect Core §3.1.2 |
 //! | `GET/POST {issuer}/login` | the login page of a pending request |
+//! | `GET/POST {issuer}/login/mfa[/setup]` | the second step ([`mfa`]) |
+//! | `POST {issuer}/login/passkey` | passwordless sign-in ([`passkey`]) |
 //! | `GET/POST {issuer}/consent` | the consent page and the user's answer |
 //! | `GET/POST {issuer}/logout` | OpenID Connect RP-Initiated Logout 1.0 |
 //! | `GET {issuer}/language` | the language switch of every page |
+//! | `GET/POST {issuer}/account[/…]` | the signed-in user's account page ([`account`]) |
 //! | `GET/POST {issuer}/signup` | self-service sign-up ([`signup`]) |
 //! | `GET/POST {issuer}/verify-email` | the email verification link |
 //! | `GET/POST {issuer}/password/forgot` | asks for a reset link ([`recovery`]) |
 //! | `GET/POST {issuer}/password/reset` | the reset link: a new password |
 //! | `GET {issuer}/assets/gatehouse.css` | the pages' stylesheet |
 //! | `GET {issuer}/assets/brand.css` | the tenant's colours and font |
+//! | `GET {issuer}/assets/passkeys.js` | the WebAuthn ceremonies' script |
 
+mod account;
 mod authorize;
 pub mod brand;
 mod consent;
@@ -26,7 +31,9 @@ pub mod i18n;
 mod language;
 mod login;
 mod logout;
+mod mfa;
 pub mod page;
+mod passkey;
 mod pending;
 mod policy;
 mod recovery;
@@ -42,7 +49,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use gatehouse_core::TenantId;
 use gatehouse_oidc::provider::TenantProvider;
@@ -55,9 +62,42 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route("/login", get(login::get).post(login::post))
+        .route("/login/mfa", get(mfa::get).post(mfa::post))
+        .route(
+            "/login/mfa/setup",
+            get(mfa::setup_get).post(mfa::setup_post),
+        )
+        .route("/login/mfa/setup/done", post(mfa::setup_done))
         .route("/consent", get(consent::get).post(consent::post))
         .route("/logout", get(logout::get).post(logout::post))
         .route("/language", get(language::get))
+        .route("/account", get(account::get))
+        .route("/account/profile", post(account::profile))
+        .route("/account/email", post(account::email_change))
+        .route(
+            "/account/email/confirm",
+            get(account::email_confirm_get).post(account::email_confirm_post),
+        )
+        .route("/account/password", post(account::password))
+        .route(
+            "/account/totp",
+            get(account::totp_get).post(account::totp_post),
+        )
+        .route("/account/totp/remove", post(account::totp_remove))
+        .route("/account/recovery", post(account::recovery))
+        .route("/account/continue", post(account::continue_post))
+        .route("/account/sessions/end", post(account::session_end))
+        .route(
+            "/account/sessions/end-others",
+            post(account::sessions_end_others),
+        )
+        .route("/account/apps/revoke", post(account::app_revoke))
+        .route("/account/passkeys", post(passkey::register))
+        .route("/account/passkeys/new", get(passkey::new_get))
+        .route("/account/passkeys/rename", post(passkey::rename))
+        .route("/account/passkeys/remove", post(passkey::remove))
+        .route("/login/passkey", post(passkey::sign_in))
+        .route(passkey::SCRIPT_PATH, get(passkey::script))
         .route("/signup", get(signup::get).post(signup::post))
         .route(
             "/verify-email",

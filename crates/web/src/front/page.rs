@@ -73,11 +73,18 @@ pub struct Chrome {
 
 impl Chrome {
     pub(crate) fn of(f: &Front) -> Self {
+        Self::at(f, &f.here)
+    }
+
+    /// As [`Chrome::of`], for a page whose address is `here` (a path and
+    /// query under the issuer) rather than the request's: a page rendered in
+    /// answer to a POST, whose language switch must lead back to its GET.
+    pub(crate) fn at(f: &Front, here: &str) -> Self {
         let base = super::session::cookie_path(&f.provider.issuer);
         let base = if base == "/" { String::new() } else { base };
         let brand = Brand::of(&f.provider.settings, &f.provider.tenant.display_name);
         let languages = if f.offered.tags.len() > 1 {
-            let back = url::form_urlencoded::byte_serialize(f.here.as_bytes()).collect::<String>();
+            let back = url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>();
             f.offered
                 .tags
                 .iter()
@@ -105,6 +112,15 @@ impl Chrome {
 
     pub fn stylesheet(&self) -> String {
         format!("{}{STYLESHEET_PATH}", self.base)
+    }
+
+    /// As [`Chrome::of`], without the language switch: a page shown once
+    /// in answer to a POST (a message, recovery codes), which a GET could
+    /// not show again.
+    pub(crate) fn terminal(f: &Front) -> Self {
+        let mut c = Self::of(f);
+        c.languages.clear();
+        c
     }
 
     /// The tenant's stylesheet, when its brand sets colours or a font.
@@ -303,6 +319,8 @@ pub struct LoginPage<'a> {
     pub error: Option<&'a str>,
     /// The sign-up link is shown (the tenant lets people sign up).
     pub signup: bool,
+    /// Passwordless sign-in with a passkey, where the tenant can have one.
+    pub passkey: Option<&'a super::passkey::Offer>,
 }
 
 /// One requested scope, in plain words.

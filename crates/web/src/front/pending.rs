@@ -9,6 +9,7 @@ use gatehouse_core::crypto::random_token;
 use gatehouse_core::kv::KvError;
 use gatehouse_oidc::authorize::ValidatedRequest;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::session::well_formed;
 use super::Front;
@@ -18,10 +19,52 @@ pub const PENDING_TTL: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
-    pub request: ValidatedRequest,
+    /// The authorization request; None for a sign-in to the account page.
+    pub request: Option<ValidatedRequest>,
     /// Set when the request waits for consent: the session (`sid`) that was
     /// shown the consent page, the only one that may answer it.
     pub sid: Option<String>,
+    /// A sign-in whose password was right, waiting for a second factor.
+    #[serde(default)]
+    pub half: Option<HalfSignIn>,
+}
+
+/// The first factor of a sign-in, done.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HalfSignIn {
+    pub user_id: Uuid,
+    /// Methods used so far (RFC 8176).
+    pub amr: Vec<String>,
+    /// SHA-256 of the `gatehouse_mfa` cookie of the browser that began it:
+    /// only that browser may finish it.
+    pub browser: String,
+    /// The user must enrol a second factor first (policy `required`).
+    pub enrol: bool,
+}
+
+impl Pending {
+    /// An authorization request waiting for sign-in.
+    pub fn authorize(request: ValidatedRequest) -> Self {
+        Self {
+            request: Some(request),
+            sid: None,
+            half: None,
+        }
+    }
+
+    /// A sign-in to the account page.
+    pub fn account() -> Self {
+        Self {
+            request: None,
+            sid: None,
+            half: None,
+        }
+    }
+
+    /// The languages the request asks for.
+    pub fn ui_locales(&self) -> Option<&str> {
+        self.request.as_ref().and_then(|r| r.ui_locales.as_deref())
+    }
 }
 
 fn key(id: &str) -> String {

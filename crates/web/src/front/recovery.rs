@@ -61,7 +61,7 @@ async fn adopt(f: &mut Front, req: &str) -> Result<String, Failure> {
     }
     Ok(match pending::load(f, req).await? {
         Some(p) => {
-            f.with_ui_locales(p.request.ui_locales.as_deref());
+            f.with_ui_locales(p.ui_locales());
             req.to_owned()
         }
         None => String::new(),
@@ -145,8 +145,9 @@ pub async fn forgot_post(mut f: Front, form: Result<Form<ForgotForm>, FormReject
 
 fn forgot_again(f: &Front, req: &str, login: &str) -> Response {
     let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
+    let here = format!("{}/password/forgot?req={req}", Chrome::of(f).base);
     let page = ForgotPage {
-        chrome: Chrome::of(f),
+        chrome: Chrome::at(f, &here),
         req,
         csrf: &csrf,
         login,
@@ -202,8 +203,12 @@ fn reset_page(f: &Front, token: &str, req: &str, username: &str, errors: Vec<Str
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let here = format!(
+        "{}/password/reset?token={token}&req={req}",
+        Chrome::of(f).base
+    );
     let page = ResetPage {
-        chrome: Chrome::of(f),
+        chrome: Chrome::at(f, &here),
         token,
         req,
         csrf: &csrf,

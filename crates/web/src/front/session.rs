@@ -55,6 +55,15 @@ pub struct Session {
     /// sessions moves the epoch on, and this session with it.
     #[serde(default)]
     pub epoch: i32,
+    /// The browser's `User-Agent` when the session began (at most 256
+    /// characters), for the account page's list of sessions.
+    #[serde(default)]
+    pub user_agent: String,
+}
+
+/// The store key of the index of a user's sessions.
+fn index_key(user_id: Uuid) -> String {
+    format!("user-sessions:{user_id}")
 }
 
 /// The store key of the session whose cookie value is `cookie`.
@@ -134,7 +143,7 @@ pub(crate) async fn current(f: &Front, headers: &HeaderMap) -> Result<Option<Ses
     Ok(None)
 }
 
-/// Starts a new session for `user_id` after a password login: deletes any
+/// Starts a new session for `user_id` after a sign-in: deletes any
 /// session the request presented, stores the new one, and returns it with
 /// its `Set-Cookie`.
 pub(crate) async fn start(
@@ -142,33 +151,100 @@ pub(crate) async fn start(
     headers: &HeaderMap,
     user_id: Uuid,
     epoch: i32,
+    amr: Vec<String>,
 ) -> Result<(Session, Option<HeaderValue>), KvError> {
     let tenant = f.tenant_id();
     for value in cookie_values(headers, SESSION_COOKIE) {
         f.state.kv.del(tenant, &session_key(value)).await?;
     }
+    let user_agent: String = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(256)
+        .collect();
     let session = Session {
         tenant,
         user_id,
         auth_time: tokens::now(),
         sid: random_token(),
-        amr: vec!["pwd".to_owned()],
+        amr,
         epoch,
+        user_agent,
     };
     let value = random_token();
-    let ttl = session_ttl(&f.provider);
+    let ttl = Duration::from_secs(session_ttl(&f.provider));
     let body = serde_json::to_vec(&session).unwrap_or_default();
+    let key = session_key(&value);
+    f.state.kv.set(tenant, &key, &body, ttl).await?;
+    // The index of the user's sessions lives as long as the newest one.
     f.state
         .kv
-        .set(
-            tenant,
-            &session_key(&value),
-            &body,
-            Duration::from_secs(ttl),
-        )
+        .set_add(tenant, &index_key(user_id), &key, ttl)
         .await?;
-    let set = cookie(&f.provider, SESSION_COOKIE, &value, "Lax", Some(ttl));
+    let set = cookie(
+        &f.provider,
+        SESSION_COOKIE,
+        &value,
+        "Lax",
+        Some(ttl.as_secs()),
+    );
     Ok((session, set))
+}
+
+/// A session of the account page's list, with whether it is the one of the
+/// request.
+#[derive(Debug, Clone)]
+pub(crate) struct Listed {
+    pub session: Session,
+    pub current: bool,
+}
+
+/// The user's live sessions at this tenant, newest first. Index entries of
+/// expired sessions are pruned on the way.
+pub(crate) async fn list(
+    f: &Front,
+    user_id: Uuid,
+    current_sid: &str,
+) -> Result<Vec<Listed>, KvError> {
+    let tenant = f.tenant_id();
+    let index = index_key(user_id);
+    let mut out = Vec::new();
+    for key in f.state.kv.set_members(tenant, &index).await? {
+        let found = f.state.kv.get(tenant, &key).await?;
+        match found.and_then(|raw| serde_json::from_slice::<Session>(&raw).ok()) {
+            Some(s) if s.tenant == tenant && s.user_id == user_id => out.push(Listed {
+                current: s.sid == current_sid,
+                session: s,
+            }),
+            _ => f.state.kv.set_remove(tenant, &index, &key).await?,
+        }
+    }
+    out.sort_by_key(|l| std::cmp::Reverse(l.session.auth_time));
+    Ok(out)
+}
+
+/// Ends the user's session `sid` (from the account page); returns it when
+/// there was one.
+pub(crate) async fn end_one(
+    f: &Front,
+    user_id: Uuid,
+    sid: &str,
+) -> Result<Option<Session>, KvError> {
+    let tenant = f.tenant_id();
+    let index = index_key(user_id);
+    for key in f.state.kv.set_members(tenant, &index).await? {
+        let found = f.state.kv.get(tenant, &key).await?;
+        let session = found.and_then(|raw| serde_json::from_slice::<Session>(&raw).ok());
+        if let Some(s) = session.filter(|s| s.user_id == user_id && s.sid == sid) {
+            f.state.kv.del(tenant, &key).await?;
+            f.state.kv.set_remove(tenant, &index, &key).await?;
+            return Ok(Some(s));
+        }
+    }
+    Ok(None)
 }
 
 /// Ends every session the request presented at this tenant; returns the
@@ -176,7 +252,19 @@ pub(crate) async fn start(
 pub(crate) async fn end(f: &Front, headers: &HeaderMap) -> Result<Option<HeaderValue>, KvError> {
     let tenant = f.tenant_id();
     for value in cookie_values(headers, SESSION_COOKIE) {
-        f.state.kv.del(tenant, &session_key(value)).await?;
+        let key = session_key(value);
+        if let Some(s) = f
+            .state
+            .kv
+            .take(tenant, &key)
+            .await?
+            .and_then(|raw| serde_json::from_slice::<Session>(&raw).ok())
+        {
+            f.state
+                .kv
+                .set_remove(tenant, &index_key(s.user_id), &key)
+                .await?;
+        }
     }
     Ok(cookie(&f.provider, SESSION_COOKIE, "", "Lax", Some(0)))
 }

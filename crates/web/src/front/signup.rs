@@ -137,7 +137,7 @@ async fn adopt_request(f: &mut Front, req: &str) -> Result<Option<String>, Failu
     }
     Ok(match pending::load(f, req).await? {
         Some(p) => {
-            f.with_ui_locales(p.request.ui_locales.as_deref());
+            f.with_ui_locales(p.ui_locales());
             Some(req.to_owned())
         }
         None => None,
@@ -147,8 +147,14 @@ async fn adopt_request(f: &mut Front, req: &str) -> Result<Option<String>, Failu
 fn form_page(f: &Front, req: &str, name: &str, email: &str, errors: Vec<String>) -> Response {
     let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
     let policy = policy::of(f);
+    let base = Chrome::of(f).base;
+    let here = if req.is_empty() {
+        format!("{base}/signup")
+    } else {
+        format!("{base}/signup?req={req}")
+    };
     let page = SignupPage {
-        chrome: Chrome::of(f),
+        chrome: Chrome::at(f, &here),
         req,
         csrf: &csrf,
         name,
@@ -273,7 +279,7 @@ pub(crate) fn message(
     link: Option<(String, String)>,
 ) -> Response {
     let page = MessagePage {
-        chrome: Chrome::of(f),
+        chrome: Chrome::terminal(f),
         title,
         text,
         link,
@@ -317,6 +323,7 @@ pub struct VerifyForm {
 #[template(path = "verify.html", config = "src/front/askama.toml")]
 struct VerifyPage<'a> {
     chrome: Chrome,
+    action: &'a str,
     token: &'a str,
     req: &'a str,
     csrf: &'a str,
@@ -344,6 +351,7 @@ pub async fn verify_get(
         let (csrf, set_csrf) = session::csrf_token(&f, &f.headers);
         let page = VerifyPage {
             chrome: Chrome::of(&f),
+            action: &f.url("/verify-email"),
             token: &q.token,
             req: &req,
             csrf: &csrf,

@@ -39,7 +39,7 @@ pub(crate) async fn check(
     let title = f.lang.t("throttled-title");
     let text = f.lang.t1("throttled-message", "seconds", &secs_text);
     let page = MessagePage {
-        chrome: Chrome::of(f),
+        chrome: Chrome::terminal(f),
         title: &title,
         text: &text,
         link: None,

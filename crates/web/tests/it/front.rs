@@ -969,6 +969,11 @@ async fn front_pages_speak_the_language_of_ui_locales_the_switch_or_the_browser(
     assert!(failed
         .body
         .contains("Benutzername oder Passwort ist falsch."));
+    // Its language switch leads back to the sign-in request, not to the
+    // POST's bare path.
+    let again = format!("/login?req={}", login.hidden("req"));
+    let back = url::form_urlencoded::byte_serialize(fx.path(&again).as_bytes()).collect::<String>();
+    assert!(failed.body.contains(&back), "{}", failed.body);
 
     // ui_locales outranks the browser.
     let to_login = b

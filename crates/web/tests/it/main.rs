@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod accounts;
 mod browser;
 mod cli;
@@ -11,5 +12,6 @@ mod e2e;
 mod front;
 mod http;
 mod nodes;
+mod passkey;
 mod protocol;
 mod support;
