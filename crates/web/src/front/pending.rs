@@ -111,3 +111,19 @@ pub(crate) async fn replace(f: &Front, id: &str, pending: &Pending) -> Result<()
         .set(f.tenant_id(), &key(id), &body, PENDING_TTL)
         .await
 }
+
+/// The id of pending request `req` if it still waits (empty otherwise),
+/// after choosing the page's language by it: the sign-up and recovery pages
+/// a sign-in request leads to speak its `ui_locales` and continue it.
+pub(crate) async fn adopt(f: &mut Front, req: &str) -> Result<String, super::Failure> {
+    if req.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(match load(f, req).await? {
+        Some(p) => {
+            f.with_ui_locales(p.ui_locales());
+            req.to_owned()
+        }
+        None => String::new(),
+    })
+}

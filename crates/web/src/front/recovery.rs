@@ -55,26 +55,13 @@ struct ForgotPage<'a> {
     login: &'a str,
 }
 
-async fn adopt(f: &mut Front, req: &str) -> Result<String, Failure> {
-    if req.is_empty() {
-        return Ok(String::new());
-    }
-    Ok(match pending::load(f, req).await? {
-        Some(p) => {
-            f.with_ui_locales(p.ui_locales());
-            req.to_owned()
-        }
-        None => String::new(),
-    })
-}
-
 /// `GET {issuer}/password/forgot`.
 pub async fn forgot_get(
     mut f: Front,
     query: Result<Query<ForgotQuery>, QueryRejection>,
 ) -> Response {
     let Query(q) = query.unwrap_or_default();
-    match adopt(&mut f, &q.req).await {
+    match pending::adopt(&mut f, &q.req).await {
         Ok(req) => {
             let (csrf, set_csrf) = session::csrf_token(&f, &f.headers);
             let page = ForgotPage {
@@ -95,7 +82,7 @@ pub async fn forgot_post(mut f: Front, form: Result<Form<ForgotForm>, FormReject
         return f.fail(Failure::csrf());
     };
     async {
-        let req = adopt(&mut f, &form.req).await?;
+        let req = pending::adopt(&mut f, &form.req).await?;
         let f = &f;
         if !session::csrf_ok(&f.headers, &form.csrf) {
             return Err(Failure::csrf());
@@ -242,7 +229,7 @@ async fn link_user(
 pub async fn reset_get(mut f: Front, query: Result<Query<ResetQuery>, QueryRejection>) -> Response {
     let Query(q) = query.unwrap_or_default();
     async {
-        let req = adopt(&mut f, &q.req).await?;
+        let req = pending::adopt(&mut f, &q.req).await?;
         let (_, username, _) = link_user(&f, &q.token).await?;
         Ok(reset_page(&f, &q.token, &req, &username, Vec::new()))
     }
@@ -256,7 +243,7 @@ pub async fn reset_post(mut f: Front, form: Result<Form<ResetForm>, FormRejectio
         return f.fail(Failure::csrf());
     };
     async {
-        let req = adopt(&mut f, &form.req).await?;
+        let req = pending::adopt(&mut f, &form.req).await?;
         let f = &f;
         if !session::csrf_ok(&f.headers, &form.csrf) {
             return Err(Failure::csrf());

@@ -130,20 +130,6 @@ fn unavailable() -> Failure {
     Failure::bad("signup-unavailable-title", "signup-unavailable-message")
 }
 
-/// The pending request `req` names, if it still waits: its language rules.
-async fn adopt_request(f: &mut Front, req: &str) -> Result<Option<String>, Failure> {
-    if req.is_empty() {
-        return Ok(None);
-    }
-    Ok(match pending::load(f, req).await? {
-        Some(p) => {
-            f.with_ui_locales(p.ui_locales());
-            Some(req.to_owned())
-        }
-        None => None,
-    })
-}
-
 fn form_page(f: &Front, req: &str, name: &str, email: &str, errors: Vec<String>) -> Response {
     let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
     let policy = policy::of(f);
@@ -178,7 +164,7 @@ pub async fn get(mut f: Front, query: Result<Query<ReqQuery>, QueryRejection>) -
         if !Signup::of(&f).enabled() {
             return Err(unavailable());
         }
-        let req = adopt_request(&mut f, &q.req).await?.unwrap_or_default();
+        let req = pending::adopt(&mut f, &q.req).await?;
         Ok(form_page(&f, &req, "", "", Vec::new()))
     }
     .await
@@ -198,7 +184,7 @@ async fn signup(f: &mut Front, form: SignupForm) -> Result<Response, Failure> {
     if !policy_of_signup.enabled() {
         return Err(unavailable());
     }
-    let req = adopt_request(f, &form.req).await?.unwrap_or_default();
+    let req = pending::adopt(f, &form.req).await?;
     let f = &*f;
     if !session::csrf_ok(&f.headers, &form.csrf) {
         return Err(Failure::csrf());
@@ -341,7 +327,7 @@ pub async fn verify_get(
 ) -> Response {
     let Query(q) = query.unwrap_or_default();
     async {
-        let req = adopt_request(&mut f, &q.req).await?.unwrap_or_default();
+        let req = pending::adopt(&mut f, &q.req).await?;
         let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
         let found = user_tokens::peek(&mut tx, Purpose::VerifyEmail, &q.token).await?;
         tx.commit().await?;
@@ -374,7 +360,7 @@ pub async fn verify_post(mut f: Front, form: Result<Form<VerifyForm>, FormReject
         return f.fail(Failure::csrf());
     };
     async {
-        let req = adopt_request(&mut f, &form.req).await?.unwrap_or_default();
+        let req = pending::adopt(&mut f, &form.req).await?;
         if !session::csrf_ok(&f.headers, &form.csrf) {
             return Err(Failure::csrf());
         }

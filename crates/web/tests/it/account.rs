@@ -4,33 +4,15 @@
 use std::time::Duration;
 
 use gatehouse_core::testing::smtp::SmtpSink;
-use gatehouse_core::testing::unique_slug;
 use gatehouse_oidc::codes::{self, Presented};
 use gatehouse_oidc::tokens;
 use serde_json::json;
 use totp_rs::Totp;
 
 use crate::browser::*;
-use crate::support::{app_with, test_config};
 
-/// A tenant whose `security` settings are `security`, mail to `sink`.
 async fn fixture(sink: Option<&SmtpSink>, security: serde_json::Value) -> Fixture {
-    let mut config = test_config();
-    if let Some(sink) = sink {
-        config.smtp_url = sink.url();
-        config.mail_from = "Gatehouse <no-reply@gatehouse.test>".into();
-    }
-    let (app, state) = app_with(config).await;
-    let tenant = state
-        .tenancy
-        .tenants
-        .create(&unique_slug("account"), "Acme Corp")
-        .await
-        .unwrap();
-    gatehouse_tenancy::settings::put_section(&state.db, &state.bus, &tenant, "security", security)
-        .await
-        .unwrap();
-    Fixture::with_tenant(app, state, tenant).await
+    Fixture::with_security(sink, security).await
 }
 
 /// The code of `secret` (base32) for the time step `offset` steps from now.

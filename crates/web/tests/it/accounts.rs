@@ -4,32 +4,16 @@
 use std::time::Duration;
 
 use gatehouse_core::testing::smtp::{CapturedMail, SmtpSink};
-use gatehouse_core::testing::unique_slug;
 use gatehouse_oidc::users;
 use serde_json::json;
 
 use crate::browser::*;
-use crate::support::{app_with, test_config};
 
 const MAIL_WAIT: Duration = Duration::from_secs(10);
 const NEW_PASSWORD: &str = "a brand new passphrase of mine";
 
-/// A fixture whose server sends mail to a sink, with sign-up `policy`.
 async fn fixture(sink: &SmtpSink, security: serde_json::Value) -> Fixture {
-    let mut config = test_config();
-    config.smtp_url = sink.url();
-    config.mail_from = "Gatehouse <no-reply@gatehouse.test>".into();
-    let (app, state) = app_with(config).await;
-    let tenant = state
-        .tenancy
-        .tenants
-        .create(&unique_slug("acct"), "Acme Corp")
-        .await
-        .unwrap();
-    gatehouse_tenancy::settings::put_section(&state.db, &state.bus, &tenant, "security", security)
-        .await
-        .unwrap();
-    Fixture::with_tenant(app, state, tenant).await
+    Fixture::with_security(Some(sink), security).await
 }
 
 fn path_of(link: &str) -> String {

@@ -35,6 +35,32 @@ pub(crate) struct Fixture {
 }
 
 impl Fixture {
+    /// A fixture whose tenant has `security` settings, sending mail to
+    /// `sink` when there is one.
+    pub(crate) async fn with_security(
+        sink: Option<&gatehouse_core::testing::smtp::SmtpSink>,
+        security: serde_json::Value,
+    ) -> Self {
+        let mut config = crate::support::test_config();
+        if let Some(sink) = sink {
+            config.smtp_url = sink.url();
+            config.mail_from = "Gatehouse <no-reply@gatehouse.test>".into();
+        }
+        let (app, state) = crate::support::app_with(config).await;
+        let tenant = state
+            .tenancy
+            .tenants
+            .create(&unique_slug("acct"), "Acme Corp")
+            .await
+            .unwrap();
+        gatehouse_tenancy::settings::put_section(
+            &state.db, &state.bus, &tenant, "security", security,
+        )
+        .await
+        .unwrap();
+        Self::with_tenant(app, state, tenant).await
+    }
+
     pub(crate) async fn new() -> Self {
         let (app, state) = app().await;
         let tenant = state
