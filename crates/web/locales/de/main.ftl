@@ -158,6 +158,7 @@ mfa-setup-secret = Scannen nicht möglich? Geben Sie stattdessen diesen Schlüss
 mfa-setup-submit = Einschalten
 recovery-title = Speichern Sie Ihre Wiederherstellungscodes
 recovery-lead = Wenn Sie Ihren Authenticator verlieren, können Sie sich mit jedem dieser Codes einmal anmelden. Bewahren Sie sie sicher auf: Sie werden nur jetzt angezeigt.
+recovery-shown = Ihre Wiederherstellungscodes wurden beim Einschalten der Bestätigung in zwei Schritten angezeigt. Fahren Sie fort, um die Anmeldung abzuschließen.
 recovery-continue = Ich habe sie gespeichert, weiter
 
 ## Kontoseite

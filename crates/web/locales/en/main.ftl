@@ -159,6 +159,7 @@ mfa-setup-secret = Cannot scan it? Enter this key in the app instead:
 mfa-setup-submit = Turn on
 recovery-title = Save your recovery codes
 recovery-lead = If you lose your authenticator, each of these codes lets you sign in once. Keep them somewhere safe: they are shown only now.
+recovery-shown = Your recovery codes were shown when two-step verification was turned on. Continue to finish signing in.
 recovery-continue = I have saved them, continue
 
 ## Account page

@@ -158,6 +158,7 @@ mfa-setup-secret = Impossible de le scanner ? Saisissez plutôt cette clé dans 
 mfa-setup-submit = Activer
 recovery-title = Enregistrez vos codes de récupération
 recovery-lead = Si vous perdez votre application d’authentification, chacun de ces codes vous permet de vous connecter une fois. Conservez-les en lieu sûr : ils ne sont affichés que maintenant.
+recovery-shown = Vos codes de récupération ont été affichés à l’activation de la validation en deux étapes. Continuez pour terminer la connexion.
 recovery-continue = Je les ai enregistrés, continuer
 
 ## Page du compte

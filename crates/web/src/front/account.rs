@@ -23,7 +23,6 @@ use gatehouse_oidc::user_tokens::{self, Purpose};
 use gatehouse_oidc::users::{self, Profile, UserClaims};
 use gatehouse_oidc::{consents, mfa, refresh, tokens};
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
 
 use super::email::{self, Kind};
 use super::mfa::{confirm, setup_page, RecoveryCodesPage};
@@ -113,10 +112,18 @@ fn device(user_agent: &str) -> String {
     }
 }
 
+/// A time as `2026-12-02 15:30 UTC`: readable in every language.
 fn when(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
+        .map(stamp)
+        .unwrap_or_default()
+}
+
+fn stamp(t: time::OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(FORMAT)
         .unwrap_or_default()
 }
 
@@ -205,7 +212,6 @@ async fn render(
         .await
         .map_err(internal)?;
     tx.commit().await?;
-    let stamp = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let passkeys = keys
         .into_iter()
         .map(|k| PasskeyRow {
@@ -215,8 +221,10 @@ async fn render(
             last_used: k.last_used_at.map(stamp).unwrap_or_default(),
         })
         .collect();
-    let sessions = session::list(f, user.id, &s.sid)
-        .await?
+    let mut listed = session::list(f, user.id, &s.sid).await?;
+    // This browser first, then the others, newest first.
+    listed.sort_by_key(|l| !l.current);
+    let sessions = listed
         .into_iter()
         .map(|l| SessionRow {
             device: device(&l.session.user_agent),

@@ -152,7 +152,8 @@ impl Palette {
                 out.push_str(&format!("--link: {}; ", p.hex()));
             }
         }
-        if let Some(a) = self.accent {
+        // A focus ring needs 3:1 against the card (WCAG 2.2 §1.4.11).
+        if let Some(a) = self.accent.filter(|a| a.contrast(card) >= 3.0) {
             out.push_str(&format!("--focus: {}; ", a.hex()));
         }
         out
@@ -237,6 +238,14 @@ impl Brand {
         (p.hex(), p.text_on().hex())
     }
 
+    /// An email's link colour: the brand colour when it reads on white.
+    pub fn email_link(&self) -> String {
+        self.primary
+            .filter(|p| p.contrast(CARD_LIGHT) >= 4.5)
+            .unwrap_or(DEFAULT_PRIMARY)
+            .hex()
+    }
+
     /// An email's font stack.
     pub fn email_font(&self) -> &str {
         self.font.as_deref().unwrap_or(DEFAULT_FONT)
@@ -283,7 +292,12 @@ mod tests {
             !css.contains("--link: #ffd700"),
             "gold on white is unreadable as a link"
         );
-        assert!(css.contains("--focus: #00aa00;"));
+        assert!(css.contains("--focus: #00aa00;"), "3.1:1 on white");
+        let faint = brand(json!({ "accent_color": "#ffee00" }));
+        assert!(
+            !faint.css().contains("--focus"),
+            "1.2:1 on white: too faint"
+        );
         assert!(css.contains("--font: Inter, \"Helvetica Neue\", sans-serif;"));
         assert!(css.contains("@media (prefers-color-scheme: dark) { :root { --accent: #7c3aed;"));
     }

@@ -373,11 +373,21 @@ pub(crate) async fn setup_page(
         req,
         csrf: &csrf,
         qr_svg: &enrolment.qr_svg,
-        secret: &enrolment.secret_base32,
+        secret: &grouped(&enrolment.secret_base32),
         error,
         required,
     };
     Ok(page::render(status, &page, &Csp::default(), &[set_csrf]))
+}
+
+/// A key in groups of four for reading and typing (apps ignore spaces).
+fn grouped(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Confirms a pending enrolment with `code`: the recovery codes, or None
@@ -418,6 +428,16 @@ pub async fn setup_get(mut f: Front, query: Result<Query<MfaQuery>, QueryRejecti
         if !half.enrol {
             return Err(Failure::expired());
         }
+        let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+        let enrolled = mfa::has_totp(&mut tx, half.user_id)
+            .await
+            .map_err(internal)?;
+        tx.commit().await?;
+        if enrolled {
+            // Back here after the codes were shown (they are not shown
+            // twice): only the way on remains.
+            return codes_shown(&f, &q.req, Vec::new()).await;
+        }
         let action = format!("{}/login/mfa/setup", Chrome::of(&f).base);
         setup_page(&f, half.user_id, &action, &q.req, None, true).await
     }
@@ -457,24 +477,30 @@ pub async fn setup_post(mut f: Front, form: Result<Form<SetupForm>, FormRejectio
             .await;
         };
         throttle::succeeded(f, Action::Mfa, &keys[0]).await?;
-        let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
-        let base = Chrome::of(f).base;
-        let page = RecoveryCodesPage {
-            chrome: Chrome::at(f, &format!("{base}/login/mfa/setup?req={}", form.req)),
-            action: &format!("{base}/login/mfa/setup/done"),
-            req: &form.req,
-            csrf: &csrf,
-            codes,
-        };
-        Ok(page::render(
-            StatusCode::OK,
-            &page,
-            &csp_of(f, &form.req).await?,
-            &[set_csrf],
-        ))
+        codes_shown(f, &form.req, codes).await
     }
     .await
     .unwrap_or_else(|e| f.fail(e))
+}
+
+/// The recovery codes of an enrolment at sign-in (shown once; no language
+/// switch, which would lose them), or, when `codes` is empty, only the way
+/// on.
+async fn codes_shown(f: &Front, req: &str, codes: Vec<String>) -> Result<Response, Failure> {
+    let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
+    let page = RecoveryCodesPage {
+        chrome: Chrome::terminal(f),
+        action: &format!("{}/login/mfa/setup/done", Chrome::of(f).base),
+        req,
+        csrf: &csrf,
+        codes,
+    };
+    Ok(page::render(
+        StatusCode::OK,
+        &page,
+        &csp_of(f, req).await?,
+        &[set_csrf],
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,7 @@ async fn fixture(sink: Option<&SmtpSink>, security: serde_json::Value) -> Fixtur
 
 /// The code of `secret` (base32) for the time step `offset` steps from now.
 fn code(secret: &str, offset: i64) -> String {
+    let secret = secret.replace(' ', "");
     let app = Totp::from_url(format!(
         "otpauth://totp/Acme:alice?secret={secret}&issuer=Acme&algorithm=SHA1&digits=6&period=30"
     ))
