@@ -222,6 +222,47 @@ pub async fn keys(state: &AppState, cmd: KeysCommand) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The tenant's password policy (never weaker than the platform's), as the
+/// sign-up and reset pages apply it.
+async fn check_password_policy(
+    state: &AppState,
+    record: &TenantRecord,
+    password: &str,
+    context: &[&str],
+) -> Result<(), Failure> {
+    use gatehouse_core::password_policy::{PasswordPolicy, PolicyViolation};
+    use gatehouse_tenancy::settings::{load_overrides, EffectiveSettings};
+    let platform = EffectiveSettings::platform(&state.config.settings);
+    let overrides = load_overrides(&state.db, record.id).await.map_err(db)?;
+    let effective = platform.with_overrides(&overrides);
+    let none = serde_json::Value::Null;
+    let floor = PasswordPolicy::from_settings(
+        platform.section("security").unwrap_or(&none),
+        &PasswordPolicy::default(),
+    );
+    let policy =
+        PasswordPolicy::from_settings(effective.section("security").unwrap_or(&none), &floor);
+    let Err(violations) = policy.check(password, context) else {
+        return Ok(());
+    };
+    let problems: Vec<String> = violations
+        .iter()
+        .map(|v| match v {
+            PolicyViolation::TooShort { min } => format!("shorter than {min} characters"),
+            PolicyViolation::TooLong { max } => format!("longer than {max} characters"),
+            PolicyViolation::Common => "one of the most common passwords".to_owned(),
+            PolicyViolation::ContainsContext => "contains the username or email".to_owned(),
+        })
+        .collect();
+    Err(Failure::new(
+        "weak_password",
+        format!(
+            "the password does not meet the tenant's password policy: {}",
+            problems.join("; ")
+        ),
+    ))
+}
+
 pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure> {
     match cmd {
         ClientCommand::Create(c) => {
@@ -355,6 +396,13 @@ pub async fn user(state: &AppState, cmd: UserCommand) -> Result<(), Failure> {
     let UserCommand::Create(u) = cmd;
     let record = tenant(state, &u.tenant.slug).await?;
     let password = read_password()?;
+    check_password_policy(
+        state,
+        &record,
+        &password,
+        &[&u.username, u.email.as_deref().unwrap_or_default()],
+    )
+    .await?;
     let hasher = PasswordHasher::new(1).map_err(|e| Failure::new("error", e.to_string()))?;
     let hash = hasher
         .hash(password)

@@ -344,10 +344,29 @@ async fn clients_users_and_keys_are_managed_inside_their_own_tenant() {
             "alice",
             "--password-stdin",
         ],
-        "pw\n",
+        "a different long passphrase\n",
     )
     .await;
     assert!(in_b.ok, "{}", in_b.stderr);
+    // The tenant's password policy applies here too.
+    for weak in ["pw\n", "1qaz2wsx3edc4rfv\n", "carol-carol-carol\n"] {
+        let refused = cli_with_stdin(
+            &p,
+            &[
+                "user",
+                "create",
+                "--tenant",
+                &b,
+                "--username",
+                "carol",
+                "--password-stdin",
+                "--json",
+            ],
+            weak,
+        )
+        .await;
+        assert_eq!(refused.json()["error"], "weak_password", "{weak}");
+    }
 }
 
 #[tokio::test]
