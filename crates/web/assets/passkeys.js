@@ -25,6 +25,10 @@
  *     out, no suitable authenticator); nothing is submitted then. The one
  *     inside the button's form is used, else the first in the page.
  *
+ *   <form … data-webauthn-js hidden>
+ *     Shown by the script when the browser has WebAuthn: without
+ *     JavaScript (or without WebAuthn) the page keeps it hidden.
+ *
  *   <p data-webauthn-unsupported hidden>…</p>
  *     Shown, and every [data-webauthn] button hidden, when the browser has
  *     no WebAuthn (window.PublicKeyCredential missing, e.g. not a secure
@@ -302,6 +306,12 @@
       );
       return;
     }
+    Array.prototype.forEach.call(
+      document.querySelectorAll('[data-webauthn-js]'),
+      function (element) {
+        element.hidden = false;
+      }
+    );
     Array.prototype.forEach.call(buttons, function (button) {
       button.addEventListener('click', function (event) {
         event.preventDefault();
