@@ -73,7 +73,7 @@ async function runVariant(env, variant, first) {
       const again = await page.goto(setupUrl);
       eq(new URL(page.url()).pathname, new URL(setupUrl).pathname, 'set-up URL after the codes: no redirect');
       await audit(b, 'set-up URL after the codes were shown', { ...opts, status: again.status(), expectedStatus: 200, snap, name: 'codes-shown' });
-      eq(await heading(page), 'Save your recovery codes', 'set-up URL after the codes: heading');
+      eq(await heading(page), 'Set up two-step verification', 'set-up URL after the codes: heading');
       ok((await page.locator('main .lead').innerText()).includes('were shown when two-step verification was turned on'),
         'set-up URL after the codes: says they were shown already');
       eq(await page.locator('main .codes').count(), 0, 'set-up URL after the codes: the codes are not shown again');
