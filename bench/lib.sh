@@ -21,11 +21,24 @@ BENCH_READY_US=0
 BENCH_HTTP_STATUS=000
 
 # bench_build: the release binary, as deployed. Prints nothing on stdout.
+# Like every cargo command here it honours CARGO_TARGET_DIR (a separate
+# target directory keeps a benchmark build from waiting on another build's
+# lock).
 bench_build() {
   say "building the release binary (cargo build --release -p gatehouse-web --bin gatehouse)"
   (cd "$GATEHOUSE_ROOT" && SQLX_OFFLINE=true cargo build --release -p gatehouse-web --bin gatehouse)
   BENCH_BIN=$(cargo_bin gatehouse release)
   [[ -x $BENCH_BIN ]] || die "the build did not produce $BENCH_BIN"
+}
+
+# bench_build_tool: the HTTP load generator bench/src/bin/oidc-load.rs,
+# release build. Sets BENCH_LOAD_BIN. Prints nothing on stdout.
+BENCH_LOAD_BIN=""
+bench_build_tool() {
+  say "building the load generator (cargo build --release -p gatehouse-bench --bin oidc-load)"
+  (cd "$GATEHOUSE_ROOT" && SQLX_OFFLINE=true cargo build --release -p gatehouse-bench --bin oidc-load)
+  BENCH_LOAD_BIN=$(cargo_bin oidc-load release)
+  [[ -x $BENCH_LOAD_BIN ]] || die "the build did not produce $BENCH_LOAD_BIN"
 }
 
 # bench_use_database NAME: points the GATEHOUSE_* database variables at NAME.
@@ -171,3 +184,36 @@ bench_machine() {
 
 # bench_load: the 1-minute load average.
 bench_load() { cut -d' ' -f1 /proc/loadavg; }
+
+# bench_cpu_us PID...: the summed user + system CPU time of the processes, in
+# microseconds, from /proc/PID/stat; a process that is gone counts 0.
+bench_cpu_us() {
+  local ticks pid stat sum=0
+  ticks=$(getconf CLK_TCK)
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) } # fields from 3 on; utime and stime are fields 14 and 15
+    sum=$(awk -v s="$sum" -v t="$ticks" '{ printf "%d", s + ($12 + $13) * 1000000 / t }' <<<"$stat")
+  done
+  printf '%s\n' "$sum"
+}
+
+# bench_wait_quiet THRESHOLD LIMIT_S: waits until the 1-minute load average
+# is below THRESHOLD, polling every 5 s, for at most LIMIT_S seconds.
+# Returns 1 (after a warning) when the limit passed first; 0 otherwise.
+bench_wait_quiet() {
+  local threshold=${1:?usage: bench_wait_quiet THRESHOLD LIMIT_S} limit=${2:?usage: bench_wait_quiet THRESHOLD LIMIT_S}
+  local start=$SECONDS said=0
+  while awk -v l="$(bench_load)" -v t="$threshold" 'BEGIN { exit !(l >= t) }'; do
+    if ((SECONDS - start >= limit)); then
+      warn "load average still $(bench_load) after ${limit} s of waiting: measuring anyway"
+      return 1
+    fi
+    if ((said == 0)); then
+      say "waiting for the 1-minute load average ($(bench_load)) to fall below $threshold (at most ${limit} s)"
+      said=1
+    fi
+    sleep 5
+  done
+  return 0
+}
