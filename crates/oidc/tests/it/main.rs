@@ -8,4 +8,5 @@ mod consents;
 mod keys;
 mod mfa;
 mod passkeys;
+mod user_tokens;
 mod users;
