@@ -61,6 +61,22 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection when it is returned to the pool,
+            // and by default again when it is checked out: one round trip
+            // per transaction that, on a connection released moments ago,
+            // tells nothing new. Ping only connections idle for more than
+            // a second (a database restart while the pool sat idle); a
+            // connection that breaks while busy fails its request with 503
+            // and is closed.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Duration::from_secs(1) {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
@@ -78,11 +94,18 @@ impl Db {
 
     /// Opens a transaction inside `tenant`'s row-level-security context.
     /// The one way server code reaches tenant-owned tables.
+    ///
+    /// `BEGIN` and `set_config` go to the server as one simple-query
+    /// message: one round trip. The tenant id is written as a hyphenated UUID
+    /// (hex digits and hyphens only), so writing
+    /// it into the statement cannot inject SQL.
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, DbError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("select set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
+        let tx = self
+            .pool
+            .begin_with(format!(
+                "begin; select set_config('app.tenant_id', '{}', true)",
+                tenant.as_uuid().hyphenated()
+            ))
             .await?;
         Ok(TenantTx { tx, tenant })
     }
@@ -144,6 +167,18 @@ pub struct TenantTx {
 impl TenantTx {
     pub fn tenant(&self) -> TenantId {
         self.tenant
+    }
+
+    /// Bumps the tenant's version (`tenants.updated_at`), in this
+    /// transaction: a node that misses the change's event still rebuilds
+    /// its provider, with everything cached in it, once its registry entry
+    /// expires and reloads the newer version.
+    pub async fn bump_tenant_version(&mut self) -> Result<(), DbError> {
+        sqlx::query("update tenants set updated_at = now() where id = $1")
+            .bind(self.tenant.as_uuid())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
     pub async fn commit(self) -> Result<(), DbError> {
         self.tx.commit().await?;

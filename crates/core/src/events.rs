@@ -27,6 +27,8 @@ pub enum Change {
     Settings,
     Domains,
     Keys,
+    /// A client was changed or deleted (cached in the tenant's provider).
+    Clients,
     Deleted,
 }
 

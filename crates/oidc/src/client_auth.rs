@@ -13,9 +13,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use gatehouse_core::crypto::secret_matches;
-use gatehouse_core::TenantTx;
+use gatehouse_core::ids::TenantId;
 
-use crate::clients::{self, Client};
+use crate::clients::{Client, ClientRecord};
 use crate::error::OAuthError;
 
 /// The credentials a request presented.
@@ -35,6 +35,8 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 /// issuer and the endpoint's URL, OpenID Connect Core §9) and the store
 /// that remembers used `jti`s.
 pub struct AssertionCheck<'a> {
+    /// The tenant whose replay cache the `jti` goes in.
+    pub tenant: TenantId,
     pub audiences: Vec<String>,
     pub kv: &'a gatehouse_core::kv::Kv,
     /// Fetches the keys of clients registered with a `jwks_uri`.
@@ -105,10 +107,11 @@ impl Presented {
     }
 }
 
-/// Authenticates the client inside its tenant. Unknown clients and wrong
-/// secrets are indistinguishable to the caller.
+/// Authenticates the client the request names ([`Presented::client_id`]),
+/// given its record as the tenant stores it (None: no such client). Unknown
+/// clients and wrong secrets are indistinguishable to the caller.
 pub async fn authenticate(
-    tx: &mut TenantTx,
+    found: Option<&ClientRecord>,
     presented: &Presented,
     check: &AssertionCheck<'_>,
 ) -> Result<Client, OAuthError> {
@@ -118,7 +121,8 @@ pub async fn authenticate(
                 "use exactly one client authentication method".into(),
             ));
         }
-        return assertion(tx, presented, jwt, check).await;
+        let client = &found.ok_or_else(invalid)?.client;
+        return assertion(client, jwt, check).await;
     }
     // RFC 6749 §2.3: one method per request. A form client_id that repeats the
     // Basic one is tolerated; a form secret alongside Basic is not.
@@ -131,14 +135,12 @@ pub async fn authenticate(
             ));
         }
     }
-    let client_id = presented.client_id().ok_or_else(invalid)?;
-    let client = clients::find(tx, &client_id)
-        .await
-        .map_err(OAuthError::internal)?;
-    let stored = clients::secret_hash_of(tx, &client_id)
-        .await
-        .map_err(OAuthError::internal)?;
-    let Some(client) = client else {
+    presented.client_id().ok_or_else(invalid)?;
+    let Some(ClientRecord {
+        client,
+        secret_hash: stored,
+    }) = found
+    else {
         // Same work as a real check, so timing does not reveal the client.
         let _ = secret_matches(presented.form_client_secret.as_deref().unwrap_or(""), "");
         return Err(invalid());
@@ -150,11 +152,11 @@ pub async fn authenticate(
         (Some(_), Some(_)) => return Err(invalid()),
     };
     match (client.auth_method.as_str(), secret, stored) {
-        ("none", None, _) if client.public => Ok(client),
+        ("none", None, _) if client.public => Ok(client.clone()),
         (registered, Some((used, s)), Some(hash))
-            if registered == used && secret_matches(s, &hash) =>
+            if registered == used && secret_matches(s, hash) =>
         {
-            Ok(client)
+            Ok(client.clone())
         }
         _ => Err(invalid()),
     }
@@ -193,16 +195,10 @@ const ASSERTION_ALGS: [jsonwebtoken::Algorithm; 7] = [
 /// RFC 7523 §3: iss and sub are the client_id, aud names this server, exp
 /// is in the future, and (OpenID Connect Core §9) jti is not reused.
 async fn assertion(
-    tx: &mut TenantTx,
-    presented: &Presented,
+    client: &Client,
     jwt: &str,
     check: &AssertionCheck<'_>,
 ) -> Result<Client, OAuthError> {
-    let client_id = presented.client_id().ok_or_else(invalid)?;
-    let client = clients::find(tx, &client_id)
-        .await
-        .map_err(OAuthError::internal)?
-        .ok_or_else(invalid)?;
     if client.auth_method != "private_key_jwt" {
         return Err(invalid());
     }
@@ -250,7 +246,7 @@ async fn assertion(
     let fresh = check
         .kv
         .set_nx(
-            tx.tenant(),
+            check.tenant,
             &marker,
             b"1",
             std::time::Duration::from_secs(remaining.unsigned_abs()),
@@ -262,7 +258,7 @@ async fn assertion(
             "the client assertion was already used".into(),
         ));
     }
-    Ok(client)
+    Ok(client.clone())
 }
 
 #[cfg(test)]

@@ -249,16 +249,51 @@ pub async fn create(
     Ok((client, secret))
 }
 
-pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, StoreError> {
-    Ok(sqlx::query_as!(
-        Client,
+/// A client and its stored secret hash: what client authentication needs,
+/// read in one select. Kept in the tenant's provider
+/// ([`crate::provider::TenantProvider::client`]).
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    pub client: Client,
+    /// SHA-256 of the secret; None for public and private_key_jwt clients.
+    pub secret_hash: Option<String>,
+}
+
+pub async fn find_record(
+    tx: &mut TenantTx,
+    client_id: &str,
+) -> Result<Option<ClientRecord>, StoreError> {
+    let row = sqlx::query!(
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri,
+                created_at, secret_hash
          from clients where client_id = $1",
         client_id,
     )
     .fetch_optional(&mut **tx)
-    .await?)
+    .await?;
+    Ok(row.map(|r| ClientRecord {
+        client: Client {
+            client_id: r.client_id,
+            name: r.name,
+            public: r.public,
+            first_party: r.first_party,
+            auth_method: r.auth_method,
+            redirect_uris: r.redirect_uris,
+            post_logout_redirect_uris: r.post_logout_redirect_uris,
+            grant_types: r.grant_types,
+            id_token_signed_response_alg: r.id_token_signed_response_alg,
+            scopes: r.scopes,
+            jwks: r.jwks,
+            jwks_uri: r.jwks_uri,
+            created_at: r.created_at,
+        },
+        secret_hash: r.secret_hash,
+    }))
+}
+
+pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, StoreError> {
+    Ok(find_record(tx, client_id).await?.map(|r| r.client))
 }
 
 pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client>, StoreError> {
@@ -287,6 +322,7 @@ pub async fn rotate_secret(tx: &mut TenantTx, client_id: &str) -> Result<String,
     if n == 0 {
         return Err(StoreError::NotFound);
     }
+    tx.bump_tenant_version().await?;
     Ok(secret)
 }
 
@@ -323,6 +359,7 @@ pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<(), StoreError
     if n == 0 {
         return Err(StoreError::NotFound);
     }
+    tx.bump_tenant_version().await?;
     Ok(())
 }
 
@@ -350,6 +387,7 @@ pub async fn set_id_token_alg(
     if n == 0 {
         return Err(StoreError::NotFound);
     }
+    tx.bump_tenant_version().await?;
     Ok(())
 }
 

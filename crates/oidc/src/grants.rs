@@ -221,6 +221,7 @@ async fn authorization_code(
                 &mut tx,
                 &rg,
                 tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000),
+                None,
             )
             .await?,
         )
@@ -327,11 +328,11 @@ async fn refresh(
     if user.is_none_or(|u| u.disabled) {
         return Err(invalid());
     }
-    refresh::mark_used(&mut tx, found.id).await?;
     let next = refresh::issue(
         &mut tx,
         &found.grant,
         tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000),
+        Some(found.id),
     )
     .await?;
     let response = issue_for_user(

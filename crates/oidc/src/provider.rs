@@ -11,10 +11,12 @@ use gatehouse_core::secretbox::Keyring;
 use gatehouse_core::Db;
 use gatehouse_tenancy::pool::BuildFn;
 use gatehouse_tenancy::{Provider, ProviderFactory};
+use moka::future::Cache;
 
+use crate::clients::{self, ClientRecord};
 use crate::keys::{self, KeyError, TenantKeys};
+use crate::StoreError;
 
-#[derive(Debug)]
 pub struct TenantProvider {
     pub base: Provider,
     pub keys: TenantKeys,
@@ -22,6 +24,39 @@ pub struct TenantProvider {
     pub jwks_body: Arc<[u8]>,
     /// The provider metadata, serialised once (OpenID Connect Discovery §3).
     pub discovery_body: Arc<[u8]>,
+    /// Clients as client authentication reads them, loaded on first use.
+    /// They live as long as the provider: every change to a client bumps
+    /// the tenant's version and is announced on the bus, and either
+    /// rebuilds the provider.
+    clients: Cache<String, Arc<ClientRecord>>,
+}
+
+/// Clients kept per provider. A provider of a tenant with more active
+/// clients than this reads the rest from the database.
+const CLIENT_CACHE_ENTRIES: u64 = 1_000;
+
+/// Why [`TenantProvider::client`] found no client.
+#[derive(Debug, thiserror::Error)]
+enum Miss {
+    #[error("no such client")]
+    Absent,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reading a client failed (the database, not a missing client).
+#[derive(Debug, thiserror::Error)]
+#[error("reading a client: {0}")]
+pub struct ClientLookupError(Arc<Miss>);
+
+impl std::fmt::Debug for TenantProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantProvider")
+            .field("base", &self.base)
+            .field("keys", &self.keys)
+            .field("clients", &self.clients.entry_count())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Deref for TenantProvider {
@@ -77,7 +112,33 @@ impl TenantProvider {
             keys: loaded,
             jwks_body,
             discovery_body,
+            clients: Cache::builder().max_capacity(CLIENT_CACHE_ENTRIES).build(),
         })
+    }
+
+    /// The client `client_id` with its secret hash, from this provider's
+    /// cache or else the database (one select; unknown ids are not
+    /// cached, so a client created after this provider is found at once).
+    pub async fn client(
+        &self,
+        db: &Db,
+        client_id: &str,
+    ) -> Result<Option<Arc<ClientRecord>>, ClientLookupError> {
+        let tenant = self.base.tenant.id;
+        let found = self
+            .clients
+            .try_get_with_by_ref(client_id, async {
+                let mut tx = db.tenant_tx(tenant).await.map_err(StoreError::from)?;
+                let record = clients::find_record(&mut tx, client_id).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                record.map(Arc::new).ok_or(Miss::Absent)
+            })
+            .await;
+        match found {
+            Ok(record) => Ok(Some(record)),
+            Err(e) if matches!(*e, Miss::Absent) => Ok(None),
+            Err(e) => Err(ClientLookupError(e)),
+        }
     }
 }
 

@@ -23,36 +23,6 @@ pub struct RefreshGrant {
     pub amr: Vec<String>,
 }
 
-/// Issues a new token in `grant.family_id`, valid for `ttl_secs`.
-pub async fn issue(
-    tx: &mut TenantTx,
-    grant: &RefreshGrant,
-    ttl_secs: i64,
-) -> Result<String, OAuthError> {
-    let token = random_token();
-    sqlx::query!(
-        "insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope, sid,
-                                     auth_time, acr, amr, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint))",
-        tx.tenant().as_uuid(),
-        Uuid::new_v4(),
-        grant.family_id,
-        secret_hash(&token),
-        grant.client_id,
-        grant.user_id,
-        grant.scope,
-        grant.sid,
-        grant.auth_time,
-        grant.acr,
-        &grant.amr,
-        ttl_secs,
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(OAuthError::internal)?;
-    Ok(token)
-}
-
 /// A stored token as found by its value.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -98,15 +68,41 @@ pub async fn find(tx: &mut TenantTx, token: &str) -> Result<Option<Found>, OAuth
     }))
 }
 
-pub async fn mark_used(tx: &mut TenantTx, id: Uuid) -> Result<(), OAuthError> {
+/// Issues a refresh token of `grant`'s family. With `replacing`, the
+/// rotation of RFC 9700 §4.14.2: that token (the one presented) is marked
+/// used in the same statement.
+pub async fn issue(
+    tx: &mut TenantTx,
+    grant: &RefreshGrant,
+    ttl_secs: i64,
+    replacing: Option<Uuid>,
+) -> Result<String, OAuthError> {
+    let token = random_token();
     sqlx::query!(
-        "update refresh_tokens set used_at = now(), updated_at = now() where id = $1",
-        id
+        "with used as (
+             update refresh_tokens set used_at = now(), updated_at = now() where id = $13
+         )
+         insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope, sid,
+                                     auth_time, acr, amr, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint))",
+        tx.tenant().as_uuid(),
+        Uuid::new_v4(),
+        grant.family_id,
+        secret_hash(&token),
+        grant.client_id,
+        grant.user_id,
+        grant.scope,
+        grant.sid,
+        grant.auth_time,
+        grant.acr,
+        &grant.amr,
+        ttl_secs,
+        replacing,
     )
     .execute(&mut **tx)
     .await
     .map_err(OAuthError::internal)?;
-    Ok(())
+    Ok(token)
 }
 
 /// Revokes every token of a family; returns how many were still live.

@@ -35,13 +35,7 @@ pub async fn schedule(tx: &mut TenantTx, period: Duration) -> Result<(), KeyErro
 }
 
 async fn bump_version(tx: &mut TenantTx) -> Result<(), KeyError> {
-    sqlx::query!(
-        "update tenants set updated_at = now() where id = $1",
-        tx.tenant().as_uuid()
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    Ok(tx.bump_tenant_version().await?)
 }
 
 /// What a rotation needs from the process.

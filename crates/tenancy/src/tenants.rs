@@ -249,7 +249,7 @@ impl Tenants {
     /// change is committed and bumped the tenant's `updated_at`, so other
     /// nodes pick it up when their registry entry expires (its TTL), and the
     /// pool rebuilds any provider built from an older version.
-    async fn announce(&self, tenant: &TenantRecord, change: Change) {
+    pub async fn announce(&self, tenant: &TenantRecord, change: Change) {
         let event = Event::TenantChanged {
             tenant_id: tenant.id,
             slug: tenant.slug.to_string(),

@@ -7,6 +7,7 @@ use std::io::BufRead as _;
 use clap::{Args, Subcommand};
 use gatehouse_core::config::Environment;
 use gatehouse_core::crypto::PasswordHasher;
+use gatehouse_core::events::Change;
 use gatehouse_oidc::{clients, keys, users, StoreError};
 use gatehouse_tenancy::TenantRecord;
 use serde_json::json;
@@ -357,6 +358,12 @@ pub async fn client(state: &AppState, cmd: ClientCommand) -> Result<(), Failure>
             let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
             clients::delete(&mut tx, &client_id).await.map_err(store)?;
             tx.commit().await.map_err(db)?;
+            // Running nodes drop their cached copy of the client.
+            state
+                .tenancy
+                .tenants
+                .announce(&record, Change::Clients)
+                .await;
             if arg.json {
                 println!("{}", json!({ "deleted": client_id }));
             } else {

@@ -33,7 +33,7 @@ pub struct AppState {
     /// Short-lived shared state: sessions, codes, pending requests, replay
     /// markers (Redis, or in-process for a single node).
     pub kv: Kv,
-    /// Argon2id on the blocking pool, bounded.
+    /// Argon2id on dedicated, lower-priority threads.
     pub hasher: PasswordHasher,
     /// Builds base providers (settings, issuer) without the pool.
     pub factory: ProviderFactory,
@@ -102,8 +102,9 @@ impl AppState {
             Some(url) => Kv::redis(url, &config.redis_prefix).map_err(|e| e.to_string())?,
             None => Kv::memory(&config.redis_prefix),
         };
-        // At most one hash per core at a time: a login burst cannot take
-        // every core from the async executor's other work.
+        // One hashing thread per core, each below the executor's priority:
+        // a login burst uses the CPU the executor leaves idle, and other
+        // tenants' requests keep theirs.
         let cores = std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(2);

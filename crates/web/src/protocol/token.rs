@@ -40,6 +40,7 @@ pub async fn authenticate(
     )?;
     let issuer = &current.provider.issuer;
     let check = AssertionCheck {
+        tenant: current.provider.tenant.id,
         audiences: vec![
             issuer.clone(),
             format!("{issuer}{endpoint}"),
@@ -48,14 +49,15 @@ pub async fn authenticate(
         kv: &state.kv,
         client_keys: &state.client_keys,
     };
-    let mut tx = state
-        .db
-        .tenant_tx(current.provider.tenant.id)
-        .await
-        .map_err(OAuthError::internal)?;
-    let client = client_auth::authenticate(&mut tx, &presented, &check).await?;
-    tx.commit().await.map_err(OAuthError::internal)?;
-    Ok(client)
+    let found = match presented.client_id() {
+        Some(id) => current
+            .provider
+            .client(&state.db, &id)
+            .await
+            .map_err(OAuthError::internal)?,
+        None => None,
+    };
+    client_auth::authenticate(found.as_deref(), &presented, &check).await
 }
 
 pub async fn token(

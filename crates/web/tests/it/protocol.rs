@@ -257,6 +257,64 @@ async fn protocol_client_credentials_issues_an_rfc_9068_access_token_within_the_
     assert_eq!(json_of(&app, rp).await.1["error"], "unauthorized_client");
 }
 
+/// Client authentication reads clients from the tenant's provider. A
+/// changed secret or a deleted client, once announced, is refused at once.
+#[tokio::test]
+async fn protocol_a_rotated_secret_or_deleted_client_stops_authenticating_when_announced() {
+    let (app, state) = app().await;
+    let t = tenant(&state).await;
+    let uri = format!("/t/{}/token", t.slug);
+    let grant = |secret: &str| {
+        post(
+            &uri,
+            None,
+            &format!(
+                "grant_type=client_credentials&client_id={}&client_secret={secret}",
+                t.m2m_id
+            ),
+        )
+    };
+    assert_eq!(json_of(&app, grant(&t.m2m_secret)).await.0, 200);
+    let record = state.tenancy.tenants.get(&t.slug).await.unwrap();
+
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    let new_secret = clients::rotate_secret(&mut tx, &t.m2m_id).await.unwrap();
+    tx.commit().await.unwrap();
+    state
+        .tenancy
+        .tenants
+        .announce(&record, gatehouse_core::events::Change::Clients)
+        .await;
+    let mut old = 0;
+    for _ in 0..100 {
+        old = json_of(&app, grant(&t.m2m_secret)).await.0;
+        if old == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(old, 401, "the old secret still authenticates");
+    assert_eq!(json_of(&app, grant(&new_secret)).await.0, 200);
+
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    clients::delete(&mut tx, &t.m2m_id).await.unwrap();
+    tx.commit().await.unwrap();
+    state
+        .tenancy
+        .tenants
+        .announce(&record, gatehouse_core::events::Change::Clients)
+        .await;
+    let mut status = 0;
+    for _ in 0..100 {
+        status = json_of(&app, grant(&new_secret)).await.0;
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, 401, "a deleted client still authenticates");
+}
+
 #[tokio::test]
 async fn protocol_token_endpoint_errors_follow_rfc_6749_section_5_2() {
     let (app, state) = app().await;
