@@ -1,5 +1,11 @@
-//! Gatehouse administration: the management API under `/api/v1`, the
-//! `/platform` pages of the `_platforms` tenant, the per-tenant `/admin`
-//! pages, audit queries, usage and quotas. It sits between the protocol
-//! crate and the binary (`web → admin → oidc → tenancy → core`) and holds no
-//! code yet: the administration issue fills it.
+//! Gatehouse administration: roles, the audit log's queries and the
+//! bootstrap administrator of `_platforms`; the management API under
+//! `/api/v1`, the `/platform` pages and the per-tenant `/admin` pages build
+//! on these. It sits between the protocol crate and the binary
+//! (`web → admin → oidc → tenancy → core`).
+
+pub mod audit;
+pub mod bootstrap;
+pub mod roles;
+
+pub use gatehouse_oidc::StoreError;

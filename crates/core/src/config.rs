@@ -70,6 +70,11 @@ pub struct Config {
     /// `From` of mail sent through `smtp_url`, e.g. `Gatehouse <no-reply@example.com>`.
     pub mail_from: String,
     /// tracing filter, e.g. `info,gatehouse=debug`.
+    /// The first platform administrator, created at `_platforms` on start
+    /// when no user has this address there. Set both or neither; remove
+    /// them once the administrator exists (the server warns while set).
+    pub bootstrap_admin_email: String,
+    pub bootstrap_admin_password: String,
     pub log: String,
     /// `json` or `text`; empty: json in production, text in development.
     pub log_format: String,
@@ -90,6 +95,7 @@ impl std::fmt::Debug for Config {
             .field("base_domain", &self.base_domain)
             .field("smtp", &self.smtp_url().is_some())
             .field("mail_from", &self.mail_from)
+            .field("bootstrap_admin", &!self.bootstrap_admin_email.is_empty())
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +131,8 @@ impl Default for Config {
             tenant_cache_max_entries: 10_000,
             smtp_url: String::new(),
             mail_from: String::new(),
+            bootstrap_admin_email: String::new(),
+            bootstrap_admin_password: String::new(),
             log: "info,sqlx=warn".into(),
             log_format: String::new(),
             settings: serde_json::Map::new(),
@@ -223,6 +231,13 @@ impl Config {
     /// Checks that a server must pass before it serves: in production a
     /// strong master key and an https public URL. Returns every problem, each
     /// saying what to fix.
+    /// The bootstrap administrator's email and password, when both are set.
+    pub fn bootstrap_admin(&self) -> Option<(&str, &str)> {
+        let email = self.bootstrap_admin_email.trim();
+        (!email.is_empty() && !self.bootstrap_admin_password.is_empty())
+            .then_some((email, self.bootstrap_admin_password.as_str()))
+    }
+
     pub fn check_serve(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         // Tenants' signing keys are sealed under the master key, so every
@@ -240,6 +255,13 @@ impl Config {
         // The message names the key to fix and never contains the URL.
         if let Err(e) = crate::mail::SmtpSettings::from_config(self) {
             problems.push(e.to_string());
+        }
+        if self.bootstrap_admin_email.trim().is_empty() != self.bootstrap_admin_password.is_empty()
+        {
+            problems.push(
+                "GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL and GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD: set both or neither"
+                    .to_owned(),
+            );
         }
         if problems.is_empty() {
             Ok(())

@@ -22,6 +22,9 @@ use crate::ids::{TenantId, DEFAULT_SLUG, PLATFORMS_SLUG};
 /// Migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
+/// Tables the server's role may insert into and read, but not change.
+const APPEND_ONLY: [&str; 1] = ["audit_events"];
+
 /// Advisory lock key serialising concurrent `migrate` runs (role creation
 /// and grants are not idempotent under concurrency).
 const MIGRATE_LOCK: i64 = 0x6761_7465_0001;
@@ -297,6 +300,17 @@ async fn migrate_locked(
         exec_formatted(
             conn,
             "select format('grant select, insert, update, delete on table public.%I to %I', $1::text, $2::text)",
+            &[t, role],
+        )
+        .await?;
+    }
+    // Append-only tables: the server inserts and reads, never rewrites.
+    // (Deleting a tenant still removes their rows: foreign-key cascades run
+    // with the table owner's rights.)
+    for t in APPEND_ONLY {
+        exec_formatted(
+            conn,
+            "select format('revoke update, delete, truncate on table public.%I from %I', $1::text, $2::text)",
             &[t, role],
         )
         .await?;

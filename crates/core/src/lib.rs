@@ -2,6 +2,7 @@
 //! crypto helpers, tenant-scoped database access, and the node event bus.
 //! Everything above this crate depends on it; it depends on nothing of ours.
 
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod crypto;

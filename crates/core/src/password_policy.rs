@@ -83,6 +83,18 @@ pub enum PolicyViolation {
     ContainsContext,
 }
 
+/// In English, for the CLI and logs (the pages translate their own).
+impl std::fmt::Display for PolicyViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooShort { min } => write!(f, "shorter than {min} characters"),
+            Self::TooLong { max } => write!(f, "longer than {max} characters"),
+            Self::Common => f.write_str("one of the most common passwords"),
+            Self::ContainsContext => f.write_str("contains the username or email"),
+        }
+    }
+}
+
 impl PasswordPolicy {
     /// The tenant's policy from its merged `security` settings, never
     /// weaker than `floor`: the larger minimum, common passwords refused if

@@ -10,6 +10,7 @@
 //! claimed with `for update skip locked`, so with many nodes each tenant is
 //! rotated by exactly one of them.
 
+use gatehouse_core::audit::{self, action, Actor, Entry};
 use std::time::Duration;
 
 use gatehouse_core::events::{Change, Event, EventBus};
@@ -51,12 +52,22 @@ pub struct Rotator {
 
 impl Rotator {
     /// Rotates one tenant's keys now, moves its next scheduled rotation,
-    /// commits, and announces it.
+    /// commits, and announces it. Audited as done by the server (the CLI).
     pub async fn rotate(&self, tenant: &TenantRecord) -> Result<(), KeyError> {
-        self.rotate_inner(tenant, true).await
+        self.rotate_by(tenant, Actor::system()).await
     }
 
-    async fn rotate_inner(&self, tenant: &TenantRecord, reschedule: bool) -> Result<(), KeyError> {
+    /// [`Rotator::rotate`], audited as done by `actor`.
+    pub async fn rotate_by(&self, tenant: &TenantRecord, actor: Actor) -> Result<(), KeyError> {
+        self.rotate_inner(tenant, true, actor).await
+    }
+
+    async fn rotate_inner(
+        &self,
+        tenant: &TenantRecord,
+        reschedule: bool,
+        actor: Actor,
+    ) -> Result<(), KeyError> {
         let base = self
             .factory
             .build(std::sync::Arc::new(tenant.clone()))
@@ -67,6 +78,13 @@ impl Rotator {
             schedule(&mut tx, period).await?;
         }
         bump_version(&mut tx).await?;
+        audit::record(
+            &mut tx,
+            &Entry::new(actor, action::KEYS_ROTATED)
+                .target("keys", tenant.slug.as_str())
+                .details(serde_json::json!({ "scheduled": !reschedule })),
+        )
+        .await?;
         tx.commit().await?;
         let event = Event::TenantChanged {
             tenant_id: tenant.id,
@@ -112,7 +130,7 @@ impl Rotator {
                 row.updated_at,
             );
             let Ok(record) = record else { continue };
-            match self.rotate_inner(&record, false).await {
+            match self.rotate_inner(&record, false, Actor::system()).await {
                 Ok(()) => {
                     sqlx::query!(
                         "update key_rotation_schedule set rotate_at = now() + make_interval(secs => $2::bigint),

@@ -2,6 +2,7 @@
 //! committed first and then announced on the event bus, so every node drops
 //! what it cached about the tenant.
 
+use gatehouse_core::audit::{self, action, Actor, Entry};
 use gatehouse_core::events::{Change, Event, EventBus};
 use gatehouse_core::ids::{Slug, SlugError, TenantId};
 use gatehouse_core::{Db, DbError};
@@ -135,20 +136,32 @@ impl Tenants {
         slug: &str,
         display_name: &str,
     ) -> Result<TenantRecord, TenantError> {
+        self.create_by(slug, display_name, Actor::system()).await
+    }
+
+    /// Creates a tenant; the first entry of its audit log says who did.
+    pub async fn create_by(
+        &self,
+        slug: &str,
+        display_name: &str,
+        actor: Actor,
+    ) -> Result<TenantRecord, TenantError> {
         let slug = Slug::parse_new(slug)?;
         let display_name = display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > 200 {
             return Err(TenantError::DisplayName);
         }
+        let id = TenantId::new_random();
+        let mut tx = self.db.tenant_tx(id).await?;
         let row = sqlx::query_as!(
             Row,
             "insert into tenants (id, slug, display_name) values ($1, $2, $3)
              returning id, slug, display_name, status, builtin, created_at, updated_at",
-            TenantId::new_random().as_uuid(),
+            id.as_uuid(),
             slug.as_str(),
             display_name,
         )
-        .fetch_one(self.db.registry())
+        .fetch_one(&mut *tx)
         .await;
         let tenant = match row {
             Ok(row) => from_row(row)?,
@@ -157,6 +170,14 @@ impl Tenants {
             }
             Err(e) => return Err(e.into()),
         };
+        audit::record(
+            &mut tx,
+            &Entry::new(actor, action::TENANT_CREATED)
+                .target("tenant", tenant.slug.as_str())
+                .details(serde_json::json!({ "display_name": tenant.display_name })),
+        )
+        .await?;
+        tx.commit().await?;
         self.announce(&tenant, Change::Created).await;
         Ok(tenant)
     }
@@ -198,6 +219,16 @@ impl Tenants {
         slug: &str,
         status: TenantStatus,
     ) -> Result<TenantRecord, TenantError> {
+        self.set_status_by(slug, status, Actor::system()).await
+    }
+
+    /// Changes a tenant's status, recorded in its audit log as done by `actor`.
+    pub async fn set_status_by(
+        &self,
+        slug: &str,
+        status: TenantStatus,
+        actor: Actor,
+    ) -> Result<TenantRecord, TenantError> {
         if Slug::parse(slug).is_ok_and(|s| s.is_reserved()) {
             return Err(TenantError::Reserved(slug.to_owned()));
         }
@@ -205,6 +236,7 @@ impl Tenants {
         if current.builtin {
             return Err(TenantError::Reserved(current.slug.to_string()));
         }
+        let mut tx = self.db.tenant_tx(current.id).await?;
         let row = sqlx::query_as!(
             Row,
             "update tenants set status = $2, updated_at = now() where id = $1
@@ -212,12 +244,23 @@ impl Tenants {
             current.id.as_uuid(),
             status.as_str(),
         )
-        .fetch_optional(self.db.registry())
+        .fetch_optional(&mut *tx)
         .await?;
         let tenant = row
             .map(from_row)
             .transpose()?
             .ok_or(TenantError::NotFound)?;
+        audit::record(
+            &mut tx,
+            &Entry::new(actor, action::TENANT_STATUS_CHANGED)
+                .target("tenant", tenant.slug.as_str())
+                .details(serde_json::json!({
+                    "from": current.status.as_str(),
+                    "to": tenant.status.as_str(),
+                })),
+        )
+        .await?;
+        tx.commit().await?;
         self.announce(&tenant, Change::Status).await;
         Ok(tenant)
     }

@@ -223,38 +223,39 @@ pub async fn keys(state: &AppState, cmd: KeysCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The tenant's password policy (never weaker than the platform's), as the
+/// A tenant's password policy (never weaker than the platform's), as the
 /// sign-up and reset pages apply it.
-async fn check_password_policy(
+pub(crate) async fn password_policy(
     state: &AppState,
-    record: &TenantRecord,
-    password: &str,
-    context: &[&str],
-) -> Result<(), Failure> {
-    use gatehouse_core::password_policy::{PasswordPolicy, PolicyViolation};
+    tenant: gatehouse_core::TenantId,
+) -> Result<gatehouse_core::password_policy::PasswordPolicy, gatehouse_core::DbError> {
+    use gatehouse_core::password_policy::PasswordPolicy;
     use gatehouse_tenancy::settings::{load_overrides, EffectiveSettings};
     let platform = EffectiveSettings::platform(&state.config.settings);
-    let overrides = load_overrides(&state.db, record.id).await.map_err(db)?;
+    let overrides = load_overrides(&state.db, tenant).await?;
     let effective = platform.with_overrides(&overrides);
     let none = serde_json::Value::Null;
     let floor = PasswordPolicy::from_settings(
         platform.section("security").unwrap_or(&none),
         &PasswordPolicy::default(),
     );
-    let policy =
-        PasswordPolicy::from_settings(effective.section("security").unwrap_or(&none), &floor);
+    Ok(PasswordPolicy::from_settings(
+        effective.section("security").unwrap_or(&none),
+        &floor,
+    ))
+}
+
+async fn check_password_policy(
+    state: &AppState,
+    record: &TenantRecord,
+    password: &str,
+    context: &[&str],
+) -> Result<(), Failure> {
+    let policy = password_policy(state, record.id).await.map_err(db)?;
     let Err(violations) = policy.check(password, context) else {
         return Ok(());
     };
-    let problems: Vec<String> = violations
-        .iter()
-        .map(|v| match v {
-            PolicyViolation::TooShort { min } => format!("shorter than {min} characters"),
-            PolicyViolation::TooLong { max } => format!("longer than {max} characters"),
-            PolicyViolation::Common => "one of the most common passwords".to_owned(),
-            PolicyViolation::ContainsContext => "contains the username or email".to_owned(),
-        })
-        .collect();
+    let problems: Vec<String> = violations.iter().map(ToString::to_string).collect();
     Err(Failure::new(
         "weak_password",
         format!(

@@ -89,6 +89,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let listen = config.listen;
     let state = AppState::new(config, db, bus.clone()).map_err(anyhow::Error::msg)?;
+    bootstrap_admin(&state).await?;
     let _events = state.tenancy.spawn_event_listener(&bus);
     let _subscription = bus.spawn_listener();
     let _housekeeping = state.tenancy.pool.spawn_housekeeping();
@@ -106,6 +107,45 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown())
     .await?;
+    Ok(())
+}
+
+/// Creates the first platform administrator from
+/// GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL and _PASSWORD, if set and absent, and
+/// warns at every start while they are set.
+pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    use gatehouse_admin::bootstrap::{ensure_admin, Outcome};
+    let Some((email, password)) = state.config.bootstrap_admin() else {
+        return Ok(());
+    };
+    tracing::warn!(
+        "GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL and GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD are set: \
+         remove them from the environment once the platform administrator can sign in"
+    );
+    let platforms = state
+        .tenancy
+        .tenants
+        .get(gatehouse_core::ids::PLATFORMS_SLUG)
+        .await
+        .map_err(|e| anyhow::anyhow!("the _platforms tenant: {e}; run `gatehouse migrate`"))?;
+    let policy = crate::commands::password_policy(state, platforms.id).await?;
+    match ensure_admin(
+        &state.db,
+        platforms.id,
+        &state.hasher,
+        &policy,
+        email,
+        password,
+    )
+    .await?
+    {
+        Outcome::Created(id) => {
+            tracing::info!(user = %id, "created the bootstrap platform administrator");
+        }
+        Outcome::Exists(id) => {
+            tracing::info!(user = %id, "the bootstrap platform administrator exists; left unchanged");
+        }
+    }
     Ok(())
 }
 

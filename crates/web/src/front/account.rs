@@ -18,6 +18,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use gatehouse_core::audit::action;
 use gatehouse_core::throttle::{Action, Key};
 use gatehouse_oidc::user_tokens::{self, Purpose};
 use gatehouse_oidc::users::{self, Profile, UserClaims};
@@ -493,6 +494,13 @@ pub async fn email_confirm_post(
             }
             Err(e) => return Err(e.into()),
         }
+        f.audit(
+            &mut tx,
+            Some(r.user_id),
+            action::EMAIL_CHANGED,
+            serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(user = %r.user_id, "email address changed");
         Ok(message(
@@ -578,6 +586,13 @@ pub async fn password(f: Front, form: Result<Form<PasswordForm>, FormRejection>)
         users::end_sessions(&mut tx, user.id).await?;
         refresh::revoke_user(&mut tx, user.id).await?;
         let epoch = users::session_epoch(&mut tx, user.id).await?;
+        f.audit(
+            &mut tx,
+            Some(user.id),
+            action::PASSWORD_CHANGED,
+            serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         // Every other session is over; this browser continues in a new one.
         let (_, set) = session::start(&f, &f.headers, user.id, epoch, s.amr.clone()).await?;
@@ -691,6 +706,13 @@ pub async fn totp_remove(f: Front, form: Result<Form<CsrfForm>, FormRejection>) 
         }
         let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
         mfa::remove_totp(&mut tx, user.id).await.map_err(internal)?;
+        f.audit(
+            &mut tx,
+            Some(user.id),
+            action::TOTP_DISABLED,
+            serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(user = %user.id, "TOTP removed");
         Ok(back(&f, "totp-off"))
@@ -817,6 +839,9 @@ pub async fn app_revoke(f: Front, form: Result<Form<AppForm>, FormRejection>) ->
         let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
         consents::revoke(&mut tx, user.id, &form.client_id).await?;
         let families = refresh::revoke_user_client(&mut tx, user.id, &form.client_id).await?;
+        let details = serde_json::json!({ "client_id": form.client_id });
+        f.audit(&mut tx, Some(user.id), action::CONSENT_REVOKED, details)
+            .await?;
         tx.commit().await?;
         for family in families {
             tokens::revoke_grant(&f.state.kv, &f.provider, family).await?;

@@ -10,6 +10,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use gatehouse_core::audit::action;
 use gatehouse_oidc::{clients, consents};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
@@ -155,6 +156,15 @@ async fn decide(f: &mut Front, form: ConsentForm) -> Result<Response, Failure> {
         session.user_id,
         &request.client_id,
         &request.scope_refs(),
+    )
+    .await?;
+    let details =
+        serde_json::json!({ "client_id": request.client_id, "scope": request.scope_refs() });
+    f.audit(
+        &mut tx,
+        Some(session.user_id),
+        action::CONSENT_GRANTED,
+        details,
     )
     .await?;
     tx.commit().await?;

@@ -10,11 +10,13 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use gatehouse_core::audit::action;
 use gatehouse_core::crypto::random_token;
 use gatehouse_core::throttle::{Action, Key};
 use gatehouse_oidc::user_tokens::{self, Purpose};
 use gatehouse_oidc::{clients, users};
 use serde::Deserialize;
+use serde_json::json;
 use tokio::sync::OnceCell;
 
 use super::authorize::after_login;
@@ -142,6 +144,11 @@ async fn login(f: &mut Front, form: LoginForm) -> Result<Response, Failure> {
     let Some(checked) = check_password(f, &username, form.password).await? else {
         tracing::info!("login failed");
         throttle::failed(f, Action::Login, &keys).await?;
+        let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+        let details = json!({ "login": username, "method": "pwd" });
+        f.audit(&mut tx, None, action::LOGIN_FAILED, details)
+            .await?;
+        tx.commit().await?;
         return show(f, &form.req, Some(&username), Some("login-invalid")).await;
     };
     throttle::succeeded(f, Action::Login, &keys[0]).await?;
@@ -167,6 +174,13 @@ pub(crate) async fn complete(
 ) -> Result<Response, Failure> {
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let epoch = users::session_epoch(&mut tx, user_id).await?;
+    f.audit(
+        &mut tx,
+        Some(user_id),
+        action::LOGIN_SUCCEEDED,
+        json!({ "amr": amr }),
+    )
+    .await?;
     tx.commit().await?;
     let (session, set_cookie) = session::start(f, &f.headers, user_id, epoch, amr).await?;
     let cookies = [set_cookie, mfa::clear_cookie(f)];

@@ -22,6 +22,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use gatehouse_core::audit::action;
 use gatehouse_oidc::authorize::single;
 use gatehouse_oidc::{clients, refresh, tokens};
 
@@ -141,6 +142,13 @@ async fn logout(f: &Front, params: &[(String, String)], posted: bool) -> Result<
         // The session's tokens end with it, unless granted offline_access.
         let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
         refresh::revoke_session(&mut tx, &s.sid).await?;
+        f.audit(
+            &mut tx,
+            Some(s.user_id),
+            action::LOGOUT,
+            serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         tokens::revoke_session(&f.state.kv, &f.provider, &s.sid).await?;
         tracing::info!(user = %s.user_id, "logout");

@@ -19,6 +19,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
+use gatehouse_core::audit::action;
 use gatehouse_core::crypto::{random_token, secret_hash};
 use gatehouse_core::throttle::{Action, Key};
 use gatehouse_oidc::{mfa, users};
@@ -272,6 +273,11 @@ async fn verify(f: &mut Front, form: MfaForm) -> Result<Response, Failure> {
         let Some(a) = verified.filter(|a| a.user_id == half.user_id) else {
             tracing::info!(user = %half.user_id, "second factor failed");
             throttle::failed(f, Action::Mfa, &keys).await?;
+            let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+            let details = serde_json::json!({ "method": "passkey" });
+            f.audit(&mut tx, Some(half.user_id), action::MFA_FAILED, details)
+                .await?;
+            tx.commit().await?;
             let e = Some(f.lang.t("passkey-register-failed"));
             return mfa_page(f, &form.req, half.user_id, false, e).await;
         };
@@ -293,6 +299,12 @@ async fn verify(f: &mut Front, form: MfaForm) -> Result<Response, Failure> {
             .await
             .map_err(internal)?
     };
+    if !ok {
+        let details =
+            serde_json::json!({ "method": if recovery { "recovery_code" } else { "otp" } });
+        f.audit(&mut tx, Some(half.user_id), action::MFA_FAILED, details)
+            .await?;
+    }
     tx.commit().await?;
     if !ok {
         tracing::info!(user = %half.user_id, "second factor failed");
@@ -401,6 +413,13 @@ pub(crate) async fn confirm(
     let result = mfa::confirm_totp(&mut tx, &f.state.keyring, user_id, code.trim()).await;
     match result {
         Ok(codes) => {
+            f.audit(
+                &mut tx,
+                Some(user_id),
+                action::TOTP_ENABLED,
+                serde_json::json!({}),
+            )
+            .await?;
             tx.commit().await?;
             tracing::info!(user = %user_id, "TOTP enrolled");
             Ok(Some(codes))

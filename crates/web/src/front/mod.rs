@@ -201,6 +201,26 @@ impl Front {
         self.provider.tenant.id
     }
 
+    /// Records a security event in the tenant's audit log, in `tx` (so it
+    /// commits with the change it records): done by `user`, or by an
+    /// anonymous request, from this request's address.
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut gatehouse_core::TenantTx,
+        user: Option<uuid::Uuid>,
+        action: &'static str,
+        details: serde_json::Value,
+    ) -> Result<(), Failure> {
+        use gatehouse_core::audit::{record, Actor, Entry};
+        let mut entry = match user {
+            Some(id) => Entry::new(Actor::user(id, None), action).target("user", id),
+            None => Entry::new(Actor::anonymous(), action),
+        };
+        entry = entry.ip(self.client_ip).details(details);
+        record(tx, &entry).await?;
+        Ok(())
+    }
+
     /// An absolute URL under the tenant's issuer (`path` starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.provider.issuer.trim_end_matches('/'))

@@ -20,6 +20,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::Form;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use gatehouse_core::audit::action;
 use gatehouse_core::throttle::Action;
 use gatehouse_oidc::passkeys::{self, PasskeyError, Rp};
 use gatehouse_oidc::users;
@@ -200,6 +201,11 @@ pub async fn sign_in(mut f: Front, form: Result<Form<SignInForm>, FormRejection>
         }
         let Some(a) = verify(f, &form.ceremony, &form.credential).await? else {
             throttle::failed(f, Action::Login, &keys).await?;
+            let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+            let details = serde_json::json!({ "method": "passkey" });
+            f.audit(&mut tx, None, action::LOGIN_FAILED, details)
+                .await?;
+            tx.commit().await?;
             return Err(Failure::bad(
                 "passkey-failed-title",
                 "passkey-failed-message",
@@ -340,6 +346,9 @@ pub async fn register(f: Front, form: Result<Form<RegisterForm>, FormRejection>)
         .await;
         match result {
             Ok(_) => {
+                let details = serde_json::json!({ "name": name });
+                f.audit(&mut tx, Some(user.id), action::PASSKEY_ADDED, details)
+                    .await?;
                 tx.commit().await?;
                 tracing::info!(user = %user.id, "passkey added");
                 Ok(page::see_other(&f.url("/account?done=passkey-added"), &[]))
@@ -423,6 +432,9 @@ pub async fn remove(f: Front, form: Result<Form<ManageForm>, FormRejection>) -> 
         passkeys::remove(&mut tx, user.id, id)
             .await
             .map_err(internal)?;
+        let details = serde_json::json!({ "passkey": id });
+        f.audit(&mut tx, Some(user.id), action::PASSKEY_REMOVED, details)
+            .await?;
         tx.commit().await?;
         tracing::info!(user = %user.id, "passkey removed");
         Ok(page::see_other(

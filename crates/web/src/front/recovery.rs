@@ -18,6 +18,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use gatehouse_core::audit::action;
 use gatehouse_core::throttle::{Action, Key};
 use gatehouse_oidc::user_tokens::{self, Purpose};
 use gatehouse_oidc::{refresh, users};
@@ -275,6 +276,13 @@ pub async fn reset_post(mut f: Front, form: Result<Form<ResetForm>, FormRejectio
         users::set_password_hash(&mut tx, user_id, &hash).await?;
         users::end_sessions(&mut tx, user_id).await?;
         refresh::revoke_user(&mut tx, user_id).await?;
+        f.audit(
+            &mut tx,
+            Some(user_id),
+            action::PASSWORD_RESET,
+            serde_json::json!({}),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(user = %user_id, "password reset");
         let link = continue_link(f, &req).await?;

@@ -7,6 +7,7 @@
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use gatehouse_core::audit::{self, action, Actor, Entry};
 use gatehouse_oidc::discovery::paths;
 use gatehouse_oidc::error::OAuthError;
 use gatehouse_oidc::{refresh, tokens};
@@ -96,9 +97,23 @@ pub async fn revoke(
             .get("token")
             .ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
         let p = &current.provider;
+        let audit = |token_type: &str, subject: String| {
+            Entry::new(Actor::client(&client.client_id), action::TOKEN_REVOKED)
+                .target("subject", subject)
+                .details(json!({ "token_type": token_type }))
+        };
         if let Some(c) = verified(&state, p, token).await? {
             if c.client_id == client.client_id {
                 tokens::revoke_access_token(&state.kv, p, &c).await?;
+                let mut tx = state
+                    .db
+                    .tenant_tx(p.tenant.id)
+                    .await
+                    .map_err(OAuthError::internal)?;
+                audit::record(&mut tx, &audit("access_token", c.sub))
+                    .await
+                    .map_err(OAuthError::internal)?;
+                tx.commit().await.map_err(OAuthError::internal)?;
             }
             return Ok(());
         }
@@ -110,6 +125,12 @@ pub async fn revoke(
         if let Some(f) = refresh::find(&mut tx, token).await? {
             if f.grant.client_id == client.client_id {
                 refresh::revoke_family(&mut tx, f.grant.family_id).await?;
+                audit::record(
+                    &mut tx,
+                    &audit("refresh_token", f.grant.user_id.to_string()),
+                )
+                .await
+                .map_err(OAuthError::internal)?;
                 tx.commit().await.map_err(OAuthError::internal)?;
                 // §2.1: the access tokens of the same grant go too.
                 return tokens::revoke_grant(&state.kv, p, f.grant.family_id).await;
