@@ -4,6 +4,7 @@
 //! on these. It sits between the protocol crate and the binary
 //! (`web → admin → oidc → tenancy → core`).
 
+pub mod api;
 pub mod audit;
 pub mod bootstrap;
 pub mod roles;

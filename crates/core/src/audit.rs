@@ -109,6 +109,12 @@ pub mod action {
     pub const KEYS_ROTATED: &str = "keys.rotated";
     pub const TENANT_CREATED: &str = "tenant.created";
     pub const TENANT_STATUS_CHANGED: &str = "tenant.status_changed";
+    /// A platform operator or platform client acted inside the tenant.
+    pub const TENANT_ENTERED: &str = "tenant.entered";
+    pub const USER_UPDATED: &str = "user.updated";
+    pub const USER_DELETED: &str = "user.deleted";
+    pub const ROLE_CREATED: &str = "role.created";
+    pub const ROLE_DELETED: &str = "role.deleted";
     pub const SETTINGS_CHANGED: &str = "settings.changed";
     pub const USER_CREATED: &str = "user.created";
     pub const ROLE_ASSIGNED: &str = "role.assigned";

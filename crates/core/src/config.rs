@@ -70,6 +70,8 @@ pub struct Config {
     /// `From` of mail sent through `smtp_url`, e.g. `Gatehouse <no-reply@example.com>`.
     pub mail_from: String,
     /// tracing filter, e.g. `info,gatehouse=debug`.
+    /// Management API requests per client and minute (0: no limit).
+    pub api_rate_limit_per_minute: u64,
     /// The first platform administrator, created at `_platforms` on start
     /// when no user has this address there. Set both or neither; remove
     /// them once the administrator exists (the server warns while set).
@@ -131,6 +133,7 @@ impl Default for Config {
             tenant_cache_max_entries: 10_000,
             smtp_url: String::new(),
             mail_from: String::new(),
+            api_rate_limit_per_minute: 600,
             bootstrap_admin_email: String::new(),
             bootstrap_admin_password: String::new(),
             log: "info,sqlx=warn".into(),

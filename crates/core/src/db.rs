@@ -296,21 +296,30 @@ async fn migrate_locked(
     )
     .fetch_all(&mut *conn)
     .await?;
+    // Append-only tables: the server inserts and reads, never rewrites;
+    // their privileges are only ever narrowed here, so a concurrent
+    // `migrate` never opens a moment in which the server could update them.
+    // (Deleting a tenant still removes their rows: foreign-key cascades run
+    // with the table owner's rights.)
     for t in &tables {
+        if APPEND_ONLY.contains(&t.as_str()) {
+            exec_formatted(
+                conn,
+                "select format('revoke update, delete, truncate on table public.%I from %I', $1::text, $2::text)",
+                &[t, role],
+            )
+            .await?;
+            exec_formatted(
+                conn,
+                "select format('grant select, insert on table public.%I to %I', $1::text, $2::text)",
+                &[t, role],
+            )
+            .await?;
+            continue;
+        }
         exec_formatted(
             conn,
             "select format('grant select, insert, update, delete on table public.%I to %I', $1::text, $2::text)",
-            &[t, role],
-        )
-        .await?;
-    }
-    // Append-only tables: the server inserts and reads, never rewrites.
-    // (Deleting a tenant still removes their rows: foreign-key cascades run
-    // with the table owner's rights.)
-    for t in APPEND_ONLY {
-        exec_formatted(
-            conn,
-            "select format('revoke update, delete, truncate on table public.%I from %I', $1::text, $2::text)",
             &[t, role],
         )
         .await?;

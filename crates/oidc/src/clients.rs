@@ -351,6 +351,24 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
     .await?)
 }
 
+/// Clients by client_id after `after`: keyset pages.
+pub async fn list_after(
+    tx: &mut TenantTx,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Client>, StoreError> {
+    Ok(sqlx::query_as!(
+        Client,
+        "select client_id, name, public, first_party, auth_method, redirect_uris,
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
+         from clients where client_id > $1 order by client_id limit $2",
+        after.unwrap_or(""),
+        limit.clamp(1, 1000),
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 pub async fn delete(tx: &mut TenantTx, client_id: &str) -> Result<(), StoreError> {
     let n = sqlx::query!("delete from clients where client_id = $1", client_id)
         .execute(&mut **tx)

@@ -191,19 +191,12 @@ async fn authorization_code(
         }
         (None, None) => {}
     }
+    let inactive = || OAuthError::InvalidGrant("the user is no longer active".into());
     let mut tx = ctx
         .db
         .tenant_tx(tenant)
         .await
         .map_err(OAuthError::internal)?;
-    let user = users::claims(&mut tx, grant.user_id)
-        .await
-        .map_err(OAuthError::internal)?;
-    if user.is_none_or(|u| u.disabled) {
-        return Err(OAuthError::InvalidGrant(
-            "the user is no longer active".into(),
-        ));
-    }
     let refresh_token = if allows(client, "refresh_token") {
         let rg = RefreshGrant {
             family_id: grant.family_id,
@@ -216,16 +209,20 @@ async fn authorization_code(
             acr: grant.acr.clone(),
             amr: grant.amr.clone(),
         };
+        // Issued only if the user is still active (the same statement checks).
+        let ttl = tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000);
         Some(
-            refresh::issue(
-                &mut tx,
-                &rg,
-                tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000),
-                None,
-            )
-            .await?,
+            refresh::issue(&mut tx, &rg, ttl)
+                .await?
+                .ok_or_else(inactive)?,
         )
     } else {
+        let user = users::claims(&mut tx, grant.user_id)
+            .await
+            .map_err(OAuthError::internal)?;
+        if user.is_none_or(|u| u.disabled) {
+            return Err(inactive());
+        }
         None
     };
     let response = issue_for_user(
@@ -291,9 +288,11 @@ async fn refresh(
         .tenant_tx(ctx.provider.tenant.id)
         .await
         .map_err(OAuthError::internal)?;
-    let found = refresh::find(&mut tx, presented)
+    let ttl = tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000);
+    let redeemed = refresh::redeem(&mut tx, presented, &client.client_id, ttl)
         .await?
         .ok_or_else(invalid)?;
+    let found = &redeemed.found;
     if found.grant.client_id != client.client_id {
         return Err(invalid());
     }
@@ -305,9 +304,11 @@ async fn refresh(
         tracing::warn!(tenant = %ctx.provider.tenant.slug, "rotated refresh token reused; family revoked");
         return Err(invalid());
     }
-    if !found.is_active() {
+    // Revoked or expired: nothing was rotated.
+    let Some(next) = redeemed.next.clone() else {
         return Err(invalid());
-    }
+    };
+    // From here a refusal drops the transaction, which undoes the rotation.
     // RFC 6749 §6: the scope may narrow, never widen.
     let granted = scopes(&found.grant.scope);
     let scope = match p.scope.as_deref() {
@@ -322,19 +323,9 @@ async fn refresh(
             requested.join(" ")
         }
     };
-    let user = users::claims(&mut tx, found.grant.user_id)
-        .await
-        .map_err(OAuthError::internal)?;
-    if user.is_none_or(|u| u.disabled) {
+    if !redeemed.user_active {
         return Err(invalid());
     }
-    let next = refresh::issue(
-        &mut tx,
-        &found.grant,
-        tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000),
-        Some(found.id),
-    )
-    .await?;
     let response = issue_for_user(
         ctx,
         &UserIssue {

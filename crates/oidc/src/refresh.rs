@@ -68,23 +68,19 @@ pub async fn find(tx: &mut TenantTx, token: &str) -> Result<Option<Found>, OAuth
     }))
 }
 
-/// Issues a refresh token of `grant`'s family. With `replacing`, the
-/// rotation of RFC 9700 §4.14.2: that token (the one presented) is marked
-/// used in the same statement.
+/// Issues the first refresh token of `grant`'s family, if its user exists
+/// and is not disabled (checked in the same statement); None otherwise.
 pub async fn issue(
     tx: &mut TenantTx,
     grant: &RefreshGrant,
     ttl_secs: i64,
-    replacing: Option<Uuid>,
-) -> Result<String, OAuthError> {
+) -> Result<Option<String>, OAuthError> {
     let token = random_token();
-    sqlx::query!(
-        "with used as (
-             update refresh_tokens set used_at = now(), updated_at = now() where id = $13
-         )
-         insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope, sid,
+    let inserted = sqlx::query!(
+        "insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope, sid,
                                      auth_time, acr, amr, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint))",
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint)
+         where exists (select 1 from users u where u.id = $6 and not u.disabled)",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         grant.family_id,
@@ -97,12 +93,96 @@ pub async fn issue(
         grant.acr,
         &grant.amr,
         ttl_secs,
-        replacing,
     )
     .execute(&mut **tx)
     .await
+    .map_err(OAuthError::internal)?
+    .rows_affected();
+    Ok((inserted == 1).then_some(token))
+}
+
+/// A presented refresh token, as [`redeem`] found and handled it.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    pub found: Found,
+    /// The next token of the family, issued because the presented one was
+    /// live and belonged to the client; None otherwise.
+    pub next: Option<String>,
+    /// The token's user exists and is not disabled.
+    pub user_active: bool,
+}
+
+/// The refresh grant's rotation (RFC 6749 §6, RFC 9700 §4.14.2) in one
+/// statement: finds the presented token and locks it; if it is live (not
+/// used, revoked or expired) and was issued to `client_id`, marks it used
+/// and inserts the next token of its family; and reports whether its user
+/// is active. The caller rolls the transaction back when it refuses the
+/// request after all (a widened scope, a disabled user), which undoes the
+/// rotation.
+pub async fn redeem(
+    tx: &mut TenantTx,
+    token: &str,
+    client_id: &str,
+    ttl_secs: i64,
+) -> Result<Option<Redeemed>, OAuthError> {
+    let next = random_token();
+    let row = sqlx::query!(
+        "with old as (
+             select id, family_id, client_id, user_id, scope, sid, auth_time, acr, amr, expires_at,
+                    used_at is not null as used, revoked_at is not null as revoked
+             from refresh_tokens where token_hash = $1 for update
+         ), live as (
+             select * from old
+             where not used and not revoked and expires_at > now() and client_id = $2
+         ), used as (
+             update refresh_tokens r set used_at = now(), updated_at = now()
+             from live where r.id = live.id
+         ), next as (
+             insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope,
+                                         sid, auth_time, acr, amr, expires_at)
+             select $3, $4, family_id, $5, client_id, user_id, scope, sid, auth_time, acr, amr,
+                    now() + make_interval(secs => $6::bigint)
+             from live
+             returning id
+         )
+         select old.id as \"id!\", old.family_id as \"family_id!\", old.client_id as \"client_id!\",
+                old.user_id as \"user_id!\", old.scope as \"scope!\", old.sid, old.auth_time as \"auth_time!\",
+                old.acr, old.amr as \"amr!\", old.expires_at as \"expires_at!\",
+                old.used as \"used!\", old.revoked as \"revoked!\",
+                exists (select 1 from next) as \"rotated!\",
+                coalesce((select not u.disabled from users u where u.id = old.user_id), false)
+                    as \"user_active!\"
+         from old",
+        secret_hash(token),
+        client_id,
+        tx.tenant().as_uuid(),
+        Uuid::new_v4(),
+        secret_hash(&next),
+        ttl_secs,
+    )
+    .fetch_optional(&mut **tx)
+    .await
     .map_err(OAuthError::internal)?;
-    Ok(token)
+    Ok(row.map(|r| Redeemed {
+        found: Found {
+            id: r.id,
+            grant: RefreshGrant {
+                family_id: r.family_id,
+                client_id: r.client_id,
+                user_id: r.user_id,
+                scope: r.scope,
+                sid: r.sid,
+                auth_time: r.auth_time,
+                acr: r.acr,
+                amr: r.amr,
+            },
+            expires_at: r.expires_at,
+            used: r.used,
+            revoked: r.revoked,
+        },
+        next: r.rotated.then_some(next),
+        user_active: r.user_active,
+    }))
 }
 
 /// Revokes every token of a family; returns how many were still live.

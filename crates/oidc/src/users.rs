@@ -230,6 +230,56 @@ pub async fn set_password_hash(tx: &mut TenantTx, id: Uuid, hash: &str) -> Resul
     Ok(())
 }
 
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<Option<User>, StoreError> {
+    Ok(sqlx::query_as!(
+        User,
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+         from users where id = $1",
+        id,
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Disables or enables the user. Disabling also ends their sessions: a
+/// disabled user cannot sign in, and was signed out everywhere.
+pub async fn set_disabled(tx: &mut TenantTx, id: Uuid, disabled: bool) -> Result<(), StoreError> {
+    let n = sqlx::query!(
+        "update users set disabled = $2,
+                session_epoch = session_epoch + (case when $2 then 1 else 0 end),
+                updated_at = now()
+         where id = $1",
+        id,
+        disabled
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes the user with everything of theirs in the tenant: factors,
+/// passkeys, links and roles by cascade; refresh tokens and consents here.
+pub async fn delete(tx: &mut TenantTx, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query!("delete from refresh_tokens where user_id = $1", id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query!("delete from consents where user_id = $1", id)
+        .execute(&mut **tx)
+        .await?;
+    let n = sqlx::query!("delete from users where id = $1", id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// The stored password hash, for verification.
 pub async fn password_hash(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, StoreError> {
     Ok(

@@ -106,6 +106,27 @@ fn merge(base: &mut Value, over: &Value) {
 }
 
 /// The tenant's own section documents, read inside its context.
+/// A tenant's password policy: its `security` settings, never weaker than
+/// the platform's (the floor).
+pub async fn password_policy(
+    db: &Db,
+    platform: &EffectiveSettings,
+    tenant: TenantId,
+) -> Result<gatehouse_core::password_policy::PasswordPolicy, DbError> {
+    use gatehouse_core::password_policy::PasswordPolicy;
+    let overrides = load_overrides(db, tenant).await?;
+    let effective = platform.with_overrides(&overrides);
+    let none = Value::Null;
+    let floor = PasswordPolicy::from_settings(
+        platform.section("security").unwrap_or(&none),
+        &PasswordPolicy::default(),
+    );
+    Ok(PasswordPolicy::from_settings(
+        effective.section("security").unwrap_or(&none),
+        &floor,
+    ))
+}
+
 pub async fn load_overrides(db: &Db, tenant: TenantId) -> Result<Vec<(String, Value)>, DbError> {
     let mut tx = db.tenant_tx(tenant).await?;
     let rows = sqlx::query!("select section, document from tenant_settings order by section")

@@ -202,12 +202,25 @@ impl Tenants {
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<TenantRecord>, TenantError> {
+        self.search(None, after, limit).await
+    }
+
+    /// Tenants by slug after `after`, those starting with `prefix` if
+    /// given: keyset pages over the slug's unique index.
+    pub async fn search(
+        &self,
+        prefix: Option<&str>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<TenantRecord>, TenantError> {
         let rows = sqlx::query_as!(
             Row,
             "select id, slug, display_name, status, builtin, created_at, updated_at
-             from tenants where slug > $1 order by slug limit $2",
+             from tenants where slug > $1 and ($3::text is null or starts_with(slug, $3))
+             order by slug limit $2",
             after.unwrap_or(""),
             limit.clamp(1, 1000),
+            prefix,
         )
         .fetch_all(self.db.registry())
         .await?;

@@ -52,6 +52,12 @@ enum Command {
     /// A tenant's users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Print the management API's OpenAPI 3.1 document (needs no database).
+    Openapi {
+        /// Print the Markdown reference (docs/management-api.md) instead.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -174,7 +180,7 @@ fn fail(json: bool, f: Failure) -> ExitCode {
 impl Command {
     fn json(&self) -> bool {
         match self {
-            Command::Serve => false,
+            Command::Serve | Command::Openapi { .. } => false,
             Command::Migrate(o) | Command::Demo(o) => o.json,
             Command::Tenant(t) => match t {
                 TenantCommand::Create { out, .. }
@@ -197,6 +203,17 @@ impl Command {
 async fn run(command: Command, config: Config) -> Result<(), Failure> {
     match command {
         Command::Serve => Ok(serve(config).await?),
+        Command::Openapi { markdown } => {
+            let doc = gatehouse_admin::api::openapi_json();
+            if markdown {
+                let value: serde_json::Value =
+                    serde_json::from_str(&doc).map_err(|e| Failure::new("error", e.to_string()))?;
+                print!("{}", gatehouse_admin::api::reference::markdown(&value));
+            } else {
+                println!("{doc}");
+            }
+            Ok(())
+        }
         Command::Migrate(out) => {
             let report = migrate(&config.database_admin_url, &config.database_url)
                 .await

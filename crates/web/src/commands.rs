@@ -229,20 +229,8 @@ pub(crate) async fn password_policy(
     state: &AppState,
     tenant: gatehouse_core::TenantId,
 ) -> Result<gatehouse_core::password_policy::PasswordPolicy, gatehouse_core::DbError> {
-    use gatehouse_core::password_policy::PasswordPolicy;
-    use gatehouse_tenancy::settings::{load_overrides, EffectiveSettings};
-    let platform = EffectiveSettings::platform(&state.config.settings);
-    let overrides = load_overrides(&state.db, tenant).await?;
-    let effective = platform.with_overrides(&overrides);
-    let none = serde_json::Value::Null;
-    let floor = PasswordPolicy::from_settings(
-        platform.section("security").unwrap_or(&none),
-        &PasswordPolicy::default(),
-    );
-    Ok(PasswordPolicy::from_settings(
-        effective.section("security").unwrap_or(&none),
-        &floor,
-    ))
+    let platform = gatehouse_tenancy::settings::EffectiveSettings::platform(&state.config.settings);
+    gatehouse_tenancy::settings::password_policy(&state.db, &platform, tenant).await
 }
 
 async fn check_password_policy(

@@ -14,7 +14,9 @@ use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
 pub fn router(state: AppState) -> Router {
+    let api = gatehouse_admin::api::router(state.api_state());
     Router::new()
+        .nest_service(gatehouse_admin::api::PREFIX, api)
         .route("/_ops/healthz", get(ops::healthz))
         .route("/_ops/readyz", get(ops::readyz))
         .route("/_ops/metrics", get(ops::metrics))

@@ -57,6 +57,20 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// What the management API (`/api/v1`) works with.
+    pub fn api_state(&self) -> gatehouse_admin::api::ApiState {
+        gatehouse_admin::api::ApiState {
+            db: self.db.clone(),
+            tenancy: self.tenancy.clone(),
+            kv: self.kv.clone(),
+            hasher: self.hasher.clone(),
+            rotator: self.rotator(),
+            platform: Arc::new(EffectiveSettings::platform(&self.config.settings)),
+            allow_http: self.config.environment == gatehouse_core::config::Environment::Development,
+            rate_limit_per_minute: self.config.api_rate_limit_per_minute,
+        }
+    }
+
     /// Rotates keys for commands and the schedule.
     pub fn rotator(&self) -> Rotator {
         Rotator {

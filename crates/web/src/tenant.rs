@@ -30,13 +30,21 @@ fn is_ops_path(path: &str) -> bool {
     path == OPS_PREFIX || path.starts_with("/_ops/")
 }
 
+fn is_api_path(path: &str) -> bool {
+    let prefix = gatehouse_admin::api::PREFIX;
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 pub async fn resolve_tenant(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_owned();
-    if is_ops_path(&path) {
+    // The management API names its tenants in its paths and authorises by
+    // token; it is served at the root of every host.
+    if is_ops_path(&path) || is_api_path(&path) {
         return next.run(req).await;
     }
     // Browsers ask every host for this; it names no tenant, and resolving

@@ -5,4 +5,5 @@
 
 mod audit;
 mod bootstrap;
+mod reference;
 mod roles;

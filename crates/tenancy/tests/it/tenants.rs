@@ -190,3 +190,31 @@ async fn tenants_list_in_slug_order_with_keyset_pagination() {
     let next = tenants.list(Some(&slugs[1]), 2).await.unwrap();
     assert_eq!(next[0].slug.to_string(), format!("{prefix}-2"));
 }
+
+#[tokio::test]
+async fn creating_a_tenant_and_changing_its_status_are_in_its_audit_log() {
+    let db = test_db().await;
+    let tenants = Tenants::new(db.clone(), EventBus::local());
+    let slug = unique_slug("audited");
+    let t = tenants.create(&slug, "Audited").await.unwrap();
+    tenants
+        .set_status(&slug, TenantStatus::Suspended)
+        .await
+        .unwrap();
+    let mut tx = db.tenant_tx(t.id).await.unwrap();
+    let rows: Vec<(String, String, serde_json::Value)> =
+        sqlx::query_as("select action, actor_kind, details from audit_events order by at, id")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        (rows[0].0.as_str(), rows[0].1.as_str()),
+        ("tenant.created", "system")
+    );
+    assert_eq!(rows[1].0, "tenant.status_changed");
+    assert_eq!(
+        (rows[1].2["from"].as_str(), rows[1].2["to"].as_str()),
+        (Some("active"), Some("suspended"))
+    );
+}

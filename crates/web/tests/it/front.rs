@@ -213,6 +213,38 @@ async fn front_a_wrong_password_and_an_unknown_user_get_the_same_page() {
         .unwrap()
         .as_str()
         .starts_with(&format!("{}/consent?req=", fx.issuer())));
+
+    // The tenant's audit log has both failures and the success, and no password.
+    let mut tx = fx.state.db.tenant_tx(fx.tenant.id).await.unwrap();
+    let logins = gatehouse_admin::audit::Filter {
+        action: Some("login.".into()),
+        ..Default::default()
+    };
+    let events = gatehouse_admin::audit::list(&mut tx, &logins)
+        .await
+        .unwrap()
+        .items;
+    let seen: Vec<(&str, &str, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                e.actor_kind.as_str(),
+                e.details["login"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("login.succeeded", "user", None),
+            ("login.failed", "anonymous", Some("mallory")),
+            ("login.failed", "anonymous", Some("alice")),
+        ]
+    );
+    assert!(events
+        .iter()
+        .all(|e| !e.details.to_string().contains(PASSWORD)));
 }
 
 #[tokio::test]

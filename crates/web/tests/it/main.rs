@@ -6,6 +6,7 @@
 
 mod account;
 mod accounts;
+mod api;
 mod browser;
 mod cli;
 mod e2e;

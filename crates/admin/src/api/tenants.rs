@@ -1,0 +1,228 @@
+//! `/tenants`: the platform's tenants. Platform tokens only.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::Json;
+use gatehouse_tenancy::{TenantError, TenantRecord, TenantStatus};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::{tenant_by_slug, Authorized, TenantsDelete, TenantsRead, TenantsWrite};
+use super::problem::Problem;
+use super::{created, no_content, ApiState, Body, Page, PageQuery, Params};
+
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, delete))
+        .routes(routes!(set_status))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tenant {
+    pub slug: String,
+    pub display_name: String,
+    /// `active`, `suspended` or `inactive`.
+    pub status: String,
+    /// `_platforms` and `default`: cannot be deleted or suspended.
+    pub builtin: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<&TenantRecord> for Tenant {
+    fn from(t: &TenantRecord) -> Self {
+        Self {
+            slug: t.slug.to_string(),
+            display_name: t.display_name.clone(),
+            status: t.status.as_str().to_owned(),
+            builtin: t.builtin,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+fn problem(e: TenantError) -> Problem {
+    match e {
+        TenantError::Slug(e) => Problem::validation("slug", e.to_string()),
+        TenantError::DisplayName => Problem::validation("display_name", e.to_string()),
+        TenantError::Duplicate => Problem::new("conflict", e.to_string()),
+        TenantError::NotFound => Problem::not_found("tenant"),
+        TenantError::Reserved(_) => Problem::validation("slug", e.to_string()),
+        TenantError::Db(e) => Problem::internal(e),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only slugs starting with this.
+    pub q: Option<String>,
+    /// 1 to 100, default 25.
+    pub limit: Option<u32>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
+}
+
+/// List tenants by slug, a page at a time.
+#[utoipa::path(get, path = "/tenants", tag = "tenants",
+    params(ListQuery),
+    responses(
+        (status = 200, body = Page<Tenant>),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("gatehouse" = ["gatehouse:tenants:read"])))]
+async fn list(
+    _: Authorized<TenantsRead>,
+    State(state): State<ApiState>,
+    Params(query): Params<ListQuery>,
+) -> Result<Json<Page<Tenant>>, Problem> {
+    let limit = PageQuery {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    let rows = state
+        .tenancy
+        .tenants
+        .search(
+            query.q.as_deref().filter(|q| !q.is_empty()),
+            query.after.as_deref(),
+            i64::from(limit) + 1,
+        )
+        .await
+        .map_err(problem)?;
+    Ok(Json(page(&rows, limit as usize)))
+}
+
+fn page(rows: &[TenantRecord], limit: usize) -> Page<Tenant> {
+    let next = (rows.len() > limit).then(|| rows[limit - 1].slug.to_string());
+    Page {
+        items: rows.iter().take(limit).map(Tenant::from).collect(),
+        next,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    /// 2 to 63 characters: lower-case letters, digits, hyphens.
+    pub slug: String,
+    pub display_name: String,
+}
+
+/// Create a tenant (with its signing keys on first use).
+#[utoipa::path(post, path = "/tenants", tag = "tenants",
+    request_body = NewTenant,
+    responses(
+        (status = 201, body = Tenant),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("gatehouse" = ["gatehouse:tenants:write"])))]
+async fn create(
+    auth: Authorized<TenantsWrite>,
+    State(state): State<ApiState>,
+    Body(new): Body<NewTenant>,
+) -> Result<Response, Problem> {
+    let t = state
+        .tenancy
+        .tenants
+        .create_by(&new.slug, &new.display_name, auth.caller.actor())
+        .await
+        .map_err(problem)?;
+    Ok(created(Tenant::from(&t)))
+}
+
+/// One tenant.
+#[utoipa::path(get, path = "/tenants/{slug}", tag = "tenants",
+    params(("slug" = String, Path)),
+    responses((status = 200, body = Tenant), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("gatehouse" = ["gatehouse:tenants:read"])))]
+async fn get_one(
+    _: Authorized<TenantsRead>,
+    State(state): State<ApiState>,
+    Path(slug): Path<String>,
+) -> Result<Json<Tenant>, Problem> {
+    let t = tenant_by_slug(&state, &slug).await?;
+    Ok(Json(Tenant::from(t.as_ref())))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `active`, `suspended` (every endpoint answers 403 on every node) or
+    /// `inactive` (archived: stopped, data and slug kept).
+    pub status: TenantStatusName,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatusName {
+    Active,
+    Suspended,
+    Inactive,
+}
+
+/// Suspend, archive (`inactive`) or activate a tenant.
+#[utoipa::path(put, path = "/tenants/{slug}/status", tag = "tenants",
+    params(("slug" = String, Path)),
+    request_body = StatusChange,
+    responses((status = 200, body = Tenant), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("gatehouse" = ["gatehouse:tenants:write"])))]
+async fn set_status(
+    auth: Authorized<TenantsWrite>,
+    State(state): State<ApiState>,
+    Path(slug): Path<String>,
+    Body(change): Body<StatusChange>,
+) -> Result<Json<Tenant>, Problem> {
+    let status = match change.status {
+        TenantStatusName::Active => TenantStatus::Active,
+        TenantStatusName::Suspended => TenantStatus::Suspended,
+        TenantStatusName::Inactive => TenantStatus::Inactive,
+    };
+    let t = state
+        .tenancy
+        .tenants
+        .set_status_by(&slug, status, auth.caller.actor())
+        .await
+        .map_err(problem)?;
+    Ok(Json(Tenant::from(&t)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// The tenant's slug again: deleting cannot be undone.
+    pub confirm: Option<String>,
+}
+
+/// Delete a tenant and everything it owns. Irreversible; `confirm` must
+/// repeat the slug.
+#[utoipa::path(delete, path = "/tenants/{slug}", tag = "tenants",
+    params(("slug" = String, Path), DeleteQuery),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("gatehouse" = ["gatehouse:tenants:delete"])))]
+async fn delete(
+    _: Authorized<TenantsDelete>,
+    State(state): State<ApiState>,
+    Path(slug): Path<String>,
+    Params(query): Params<DeleteQuery>,
+) -> Result<Response, Problem> {
+    if query.confirm.as_deref() != Some(slug.as_str()) {
+        return Err(Problem::validation(
+            "confirm",
+            "deleting a tenant cannot be undone: repeat its slug in ?confirm=",
+        ));
+    }
+    state.tenancy.tenants.delete(&slug).await.map_err(problem)?;
+    Ok(no_content())
+}

@@ -1,0 +1,711 @@
+//! The management API in-process: its authorisation matrix (every
+//! operation × a platform token, the tenant's own token, another tenant's
+//! token, a token without the scope, a bad token and none), problem
+//! documents, what the operations do, their audit records, and the
+//! OpenAPI document.
+
+use axum::body::Body;
+use axum::http::Request;
+use gatehouse_core::ids::PLATFORMS_SLUG;
+use gatehouse_core::testing::unique_slug;
+use gatehouse_core::TenantId;
+use gatehouse_oidc::clients::{self, NewClient};
+use gatehouse_oidc::users::{self, NewUser};
+use gatehouse_web::AppState;
+use serde_json::{json, Value};
+
+use crate::support::{app, send};
+
+const PLATFORM_SCOPES: &str =
+    "gatehouse:tenants:read gatehouse:tenants:write gatehouse:tenants:delete \
+                               gatehouse:cross-tenant:read gatehouse:cross-tenant:write";
+const TENANT_SCOPES: &str = "gatehouse:users:read gatehouse:users:write gatehouse:clients:read \
+                             gatehouse:clients:write gatehouse:config:read gatehouse:config:write \
+                             gatehouse:keys:write gatehouse:audit:read gatehouse:sessions:write";
+
+/// A client_credentials client of `slug` allowed `scopes`; returns a token
+/// for all of them from the tenant's own token endpoint.
+async fn token(app: &axum::Router, state: &AppState, slug: &str, scopes: &str) -> String {
+    let tenant = state.tenancy.tenants.get(slug).await.unwrap();
+    let mut tx = state.db.tenant_tx(tenant.id).await.unwrap();
+    let (client, secret) = clients::create(
+        &mut tx,
+        NewClient {
+            name: "automation".into(),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            first_party: false,
+            allow_http: false,
+            auth_method: Some("client_secret_post".into()),
+            grant_types: vec!["client_credentials".into()],
+            scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+            jwks: None,
+            jwks_uri: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let body = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+        client.client_id,
+        secret.unwrap(),
+        scopes.replace(' ', "%20").replace(':', "%3A"),
+    );
+    let req = Request::post(format!("/t/{slug}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, body, _) = send(app, req).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<Value>(&body).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn call(
+    app: &axum::Router,
+    token: Option<&str>,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (u16, Value, axum::http::HeaderMap) {
+    let mut b = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(v) => b
+            .header("content-type", "application/json")
+            .body(Body::from(v.to_string())),
+        None => b.body(Body::empty()),
+    }
+    .unwrap();
+    let (status, text, response) = send(app, req).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        response.headers().clone(),
+    )
+}
+
+async fn user_in(state: &AppState, tenant: TenantId, name: &str) -> uuid::Uuid {
+    let mut tx = state.db.tenant_tx(tenant).await.unwrap();
+    let u = users::create(
+        &mut tx,
+        NewUser {
+            username: name.into(),
+            ..NewUser::default()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    u.id
+}
+
+async fn client_in(state: &AppState, tenant: TenantId) -> String {
+    let mut tx = state.db.tenant_tx(tenant).await.unwrap();
+    let (c, _) = clients::create(
+        &mut tx,
+        NewClient {
+            name: "victim".into(),
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            first_party: false,
+            allow_http: false,
+            auth_method: None,
+            grant_types: vec![],
+            scopes: vec![],
+            jwks: None,
+            jwks_uri: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    c.client_id
+}
+
+/// Who calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Platform,
+    PlatformWithoutScope,
+    Own,
+    OwnWithoutScope,
+    Foreign,
+    Bad,
+    Nobody,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Platform,
+    Tenant,
+}
+
+/// One operation, made fresh for each call (a user to delete, a unique slug…).
+struct Op {
+    name: &'static str,
+    reach: Reach,
+    method: &'static str,
+    uri: String,
+    body: Option<Value>,
+}
+
+async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op> {
+    let user = user_in(state, a_id, &unique_slug("u")).await;
+    let doomed = user_in(state, a_id, &unique_slug("d")).await;
+    let client = client_in(state, a_id).await;
+    let deleted_client = client_in(state, a_id).await;
+    let doomed_tenant = unique_slug(&format!("{prefix}-del"));
+    state
+        .tenancy
+        .tenants
+        .create(&doomed_tenant, "Doomed")
+        .await
+        .unwrap();
+    let role = unique_slug("role").replace('-', "_");
+    {
+        let mut tx = state.db.tenant_tx(a_id).await.unwrap();
+        gatehouse_admin::roles::create(&mut tx, &role, "")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let t = |p: &str| format!("/api/v1/tenants/{a}{p}");
+    let op = |name, reach, method, uri: String, body| Op {
+        name,
+        reach,
+        method,
+        uri,
+        body,
+    };
+    vec![
+        op(
+            "list tenants",
+            Reach::Platform,
+            "GET",
+            format!("/api/v1/tenants?q={prefix}"),
+            None,
+        ),
+        op(
+            "create tenant",
+            Reach::Platform,
+            "POST",
+            "/api/v1/tenants".into(),
+            Some(json!({ "slug": unique_slug(&format!("{prefix}-new")), "display_name": "New" })),
+        ),
+        op(
+            "get tenant",
+            Reach::Platform,
+            "GET",
+            format!("/api/v1/tenants/{a}"),
+            None,
+        ),
+        op(
+            "tenant status",
+            Reach::Platform,
+            "PUT",
+            format!("/api/v1/tenants/{a}/status"),
+            Some(json!({ "status": "active" })),
+        ),
+        op(
+            "delete tenant",
+            Reach::Platform,
+            "DELETE",
+            format!("/api/v1/tenants/{doomed_tenant}?confirm={doomed_tenant}"),
+            None,
+        ),
+        op("list users", Reach::Tenant, "GET", t("/users"), None),
+        op(
+            "create user",
+            Reach::Tenant,
+            "POST",
+            t("/users"),
+            Some(
+                json!({ "username": unique_slug("new"), "password": "a long and unusual passphrase" }),
+            ),
+        ),
+        op(
+            "get user",
+            Reach::Tenant,
+            "GET",
+            t(&format!("/users/{user}")),
+            None,
+        ),
+        op(
+            "update user",
+            Reach::Tenant,
+            "PATCH",
+            t(&format!("/users/{user}")),
+            Some(json!({ "disabled": false })),
+        ),
+        op(
+            "delete user",
+            Reach::Tenant,
+            "DELETE",
+            t(&format!("/users/{doomed}")),
+            None,
+        ),
+        op(
+            "assign role",
+            Reach::Tenant,
+            "PUT",
+            t(&format!("/users/{user}/roles/member")),
+            None,
+        ),
+        op("list clients", Reach::Tenant, "GET", t("/clients"), None),
+        op(
+            "create client",
+            Reach::Tenant,
+            "POST",
+            t("/clients"),
+            Some(json!({ "name": "API made", "redirect_uris": ["https://rp.example/cb"] })),
+        ),
+        op(
+            "get client",
+            Reach::Tenant,
+            "GET",
+            t(&format!("/clients/{client}")),
+            None,
+        ),
+        op(
+            "rotate secret",
+            Reach::Tenant,
+            "POST",
+            t(&format!("/clients/{client}/secret")),
+            None,
+        ),
+        op(
+            "delete client",
+            Reach::Tenant,
+            "DELETE",
+            t(&format!("/clients/{deleted_client}")),
+            None,
+        ),
+        op("list roles", Reach::Tenant, "GET", t("/roles"), None),
+        op(
+            "create role",
+            Reach::Tenant,
+            "POST",
+            t("/roles"),
+            Some(json!({ "name": unique_slug("r").replace('-', "_") })),
+        ),
+        op(
+            "delete role",
+            Reach::Tenant,
+            "DELETE",
+            t(&format!("/roles/{role}")),
+            None,
+        ),
+        op("list keys", Reach::Tenant, "GET", t("/keys"), None),
+        op(
+            "rotate keys",
+            Reach::Tenant,
+            "POST",
+            t("/keys/rotate"),
+            None,
+        ),
+        op("audit log", Reach::Tenant, "GET", t("/audit"), None),
+    ]
+}
+
+fn expected(who: Who, reach: Reach) -> Option<u16> {
+    match (who, reach) {
+        (Who::Bad | Who::Nobody, _) => Some(401),
+        (Who::Platform, _) | (Who::Own, Reach::Tenant) => None,
+        _ => Some(403),
+    }
+}
+
+#[tokio::test]
+async fn api_every_operation_answers_each_kind_of_caller_as_its_scope_says() {
+    let (app, state) = app().await;
+    let prefix = unique_slug("api");
+    let a = format!("{prefix}-a");
+    let b = format!("{prefix}-b");
+    let a_id = state.tenancy.tenants.create(&a, "A").await.unwrap().id;
+    state.tenancy.tenants.create(&b, "B").await.unwrap();
+    let platform = token(&app, &state, PLATFORMS_SLUG, PLATFORM_SCOPES).await;
+    let platform_weak = token(&app, &state, PLATFORMS_SLUG, "gatehouse:audit:read").await;
+    let own = token(&app, &state, &a, TENANT_SCOPES).await;
+    let own_weak = token(&app, &state, &a, "api").await;
+    let foreign = token(&app, &state, &b, TENANT_SCOPES).await;
+
+    let callers = [
+        (Who::Nobody, None),
+        (Who::Bad, Some("not.a.token")),
+        (Who::Foreign, Some(foreign.as_str())),
+        (Who::OwnWithoutScope, Some(own_weak.as_str())),
+        (Who::PlatformWithoutScope, Some(platform_weak.as_str())),
+        (Who::Own, Some(own.as_str())),
+        (Who::Platform, Some(platform.as_str())),
+    ];
+    for (who, token) in callers {
+        for op in ops(&state, &a, a_id, &prefix).await {
+            let (status, body, headers) = call(&app, token, op.method, &op.uri, op.body).await;
+            match expected(who, op.reach) {
+                Some(want) => {
+                    assert_eq!(status, want, "{who:?} {}: {body}", op.name);
+                    assert_eq!(
+                        headers["content-type"], "application/problem+json",
+                        "{who:?} {}",
+                        op.name
+                    );
+                    assert_eq!(body["status"], want);
+                    assert!(body["type"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("/api/v1/problems/"));
+                    if want == 401 {
+                        assert!(headers.contains_key("www-authenticate"));
+                    }
+                }
+                None => assert!(
+                    (200..300).contains(&status),
+                    "{who:?} {}: {status} {body}",
+                    op.name
+                ),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn api_tenants_are_created_listed_suspended_and_deleted_with_their_audit_records() {
+    let (app, state) = app().await;
+    let platform = token(&app, &state, PLATFORMS_SLUG, PLATFORM_SCOPES).await;
+    let p = Some(platform.as_str());
+    let prefix = unique_slug("apit");
+    for n in 0..3 {
+        let (status, body, _) = call(
+            &app,
+            p,
+            "POST",
+            "/api/v1/tenants",
+            Some(json!({ "slug": format!("{prefix}-{n}"), "display_name": format!("T{n}") })),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["status"], "active");
+    }
+    // Keyset pages of 2 over the three.
+    let (_, first, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants?q={prefix}&limit=2"),
+        None,
+    )
+    .await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let next = first["next"].as_str().unwrap();
+    let (_, second, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants?q={prefix}&limit=2&after={next}"),
+        None,
+    )
+    .await;
+    assert_eq!(second["items"][0]["slug"], format!("{prefix}-2"));
+    assert!(second.get("next").is_none());
+
+    // Bad input: a problem naming the field, nothing created.
+    for (body, field) in [
+        (json!({ "slug": "Bad Slug", "display_name": "x" }), "slug"),
+        (
+            json!({ "slug": format!("{prefix}-x"), "display_name": "" }),
+            "display_name",
+        ),
+    ] {
+        let (status, problem, _) = call(&app, p, "POST", "/api/v1/tenants", Some(body)).await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some(field)));
+    }
+    let (status, _, _) = call(
+        &app,
+        p,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": format!("{prefix}-0"), "display_name": "again" })),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, problem, _) = call(
+        &app,
+        p,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": 1 })),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, _, _) = call(&app, p, "GET", "/api/v1/tenants?limit=101", None).await;
+    assert_eq!(status, 422);
+
+    // Suspend: the tenant's own pages answer 403, then serve again.
+    let t0 = format!("{prefix}-0");
+    let (status, body, _) = call(
+        &app,
+        p,
+        "PUT",
+        &format!("/api/v1/tenants/{t0}/status"),
+        Some(json!({ "status": "suspended" })),
+    )
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("suspended")));
+    let (status, _, _) = send(
+        &app,
+        Request::get(format!("/t/{t0}/.well-known/openid-configuration"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Delete needs the slug repeated.
+    let (status, _, _) = call(&app, p, "DELETE", &format!("/api/v1/tenants/{t0}"), None).await;
+    assert_eq!(status, 422);
+    let (status, _, _) = call(
+        &app,
+        p,
+        "DELETE",
+        &format!("/api/v1/tenants/{t0}?confirm={t0}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _, _) = call(&app, p, "GET", &format!("/api/v1/tenants/{t0}"), None).await;
+    assert_eq!(status, 404);
+
+    // The audit log of -1 records its creation by the platform client.
+    let t1 = format!("{prefix}-1");
+    let (_, log, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{t1}/audit?action=tenant."),
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    // Newest first: this read itself entered the tenant.
+    assert_eq!(actions, ["tenant.entered", "tenant.created"]);
+    assert_eq!(log["items"][1]["actor_kind"], "client");
+}
+
+#[tokio::test]
+async fn api_users_clients_and_roles_are_managed_by_the_tenants_own_token() {
+    let (app, state) = app().await;
+    let slug = unique_slug("apiu");
+    state.tenancy.tenants.create(&slug, "U").await.unwrap();
+    let own = token(&app, &state, &slug, TENANT_SCOPES).await;
+    let o = Some(own.as_str());
+    let base = format!("/api/v1/tenants/{slug}");
+
+    // A weak password names the field; nothing is created.
+    let (status, problem, _) = call(
+        &app,
+        o,
+        "POST",
+        &format!("{base}/users"),
+        Some(json!({ "username": "carol", "password": "password" })),
+    )
+    .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("password")));
+    let (status, user, _) = call(
+        &app,
+        o,
+        "POST",
+        &format!("{base}/users"),
+        Some(
+            json!({ "username": "carol", "email": "carol@example.com", "email_verified": true,
+                     "password": "a long and unusual passphrase" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{user}");
+    assert!(user.get("password").is_none() && user.get("password_hash").is_none());
+    assert_eq!(user["email_verified"], true);
+    let id = user["id"].as_str().unwrap().to_owned();
+    let (status, _, _) = call(
+        &app,
+        o,
+        "POST",
+        &format!("{base}/users"),
+        Some(json!({ "username": "CAROL" })),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // Roles: owner, a custom role; the last owner cannot be removed.
+    let (status, _, _) = call(
+        &app,
+        o,
+        "POST",
+        &format!("{base}/roles"),
+        Some(json!({ "name": "editor" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    for role in ["owner", "editor"] {
+        let (status, _, _) = call(
+            &app,
+            o,
+            "PUT",
+            &format!("{base}/users/{id}/roles/{role}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 204);
+    }
+    let (status, _, _) = call(
+        &app,
+        o,
+        "PUT",
+        &format!("{base}/users/{id}/roles/platform_admin"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (_, got, _) = call(&app, o, "GET", &format!("{base}/users/{id}"), None).await;
+    assert_eq!(got["roles"], json!(["editor", "owner"]));
+    let (status, _, _) = call(
+        &app,
+        o,
+        "DELETE",
+        &format!("{base}/users/{id}/roles/owner"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _, _) = call(&app, o, "DELETE", &format!("{base}/users/{id}"), None).await;
+    assert_eq!(status, 422, "the last owner");
+
+    // Disable: recorded with before and after.
+    let (_, disabled, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &format!("{base}/users/{id}"),
+        Some(json!({ "disabled": true })),
+    )
+    .await;
+    assert_eq!(disabled["disabled"], true);
+
+    // A client: the secret once, then never; rotation makes a new one.
+    let (status, client, _) = call(
+        &app,
+        o,
+        "POST",
+        &format!("{base}/clients"),
+        Some(json!({ "name": "Shop", "redirect_uris": ["https://shop.example/cb"] })),
+    )
+    .await;
+    assert_eq!(status, 201, "{client}");
+    let cid = client["client_id"].as_str().unwrap().to_owned();
+    assert!(client["client_secret"].as_str().unwrap().len() >= 43);
+    let (_, again, _) = call(&app, o, "GET", &format!("{base}/clients/{cid}"), None).await;
+    assert!(again.get("client_secret").is_none());
+    let (_, rotated, _) = call(
+        &app,
+        o,
+        "POST",
+        &format!("{base}/clients/{cid}/secret"),
+        None,
+    )
+    .await;
+    assert_ne!(rotated["client_secret"], client["client_secret"]);
+    let (status, problem, _) = call(
+        &app,
+        o,
+        "POST",
+        &format!("{base}/clients"),
+        Some(json!({ "name": "Bad", "redirect_uris": ["https://rp.example/cb#fragment"] })),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+
+    // The audit log has every change, newest first, secrets masked.
+    let (_, log, _) = call(&app, o, "GET", &format!("{base}/audit?limit=100"), None).await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "user.created",
+        "role.created",
+        "role.assigned",
+        "user.updated",
+        "client.created",
+        "client.secret_rotated",
+    ] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    let text = log.to_string();
+    assert!(!text.contains(client["client_secret"].as_str().unwrap()));
+    assert!(!text.contains(rotated["client_secret"].as_str().unwrap()));
+    assert!(!text.contains("unusual passphrase"));
+}
+
+#[tokio::test]
+async fn api_the_openapi_document_is_3_1_and_describes_every_operation() {
+    let (app, _) = app().await;
+    let (status, doc, headers) = call(&app, None, "GET", "/api/v1/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/tenants",
+        "/tenants/{slug}",
+        "/tenants/{slug}/status",
+        "/tenants/{slug}/users",
+        "/tenants/{slug}/users/{id}",
+        "/tenants/{slug}/users/{id}/roles/{role}",
+        "/tenants/{slug}/clients",
+        "/tenants/{slug}/clients/{client_id}",
+        "/tenants/{slug}/clients/{client_id}/secret",
+        "/tenants/{slug}/roles",
+        "/tenants/{slug}/roles/{name}",
+        "/tenants/{slug}/keys",
+        "/tenants/{slug}/keys/rotate",
+        "/tenants/{slug}/audit",
+    ] {
+        assert!(paths.contains_key(p), "{p}");
+    }
+    let scopes =
+        &doc["components"]["securitySchemes"]["gatehouse"]["flows"]["clientCredentials"]["scopes"];
+    assert!(scopes["gatehouse:cross-tenant:write"].is_string());
+    // Every operation names its scope.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let scopes = &op["security"][0]["gatehouse"];
+            assert!(
+                scopes.as_array().is_some_and(|s| s.len() == 1),
+                "{method} {path}"
+            );
+        }
+    }
+    // An unknown operation is a problem document too.
+    let (status, problem, _) = call(&app, None, "GET", "/api/v1/nothing", None).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
+}
