@@ -26,6 +26,8 @@
 //                 virtual authenticator (CDP WebAuthn domain), renamed, used
 //                 as the second step after the password and alone
 //                 (passwordless), then removed; the ID tokens' amr and acr
+//   console       /platform (as the bootstrap platform administrator) and
+//                 /admin (as an owner): see flows/console.mjs
 //
 // The flows after `basic` run in desktop-light and phone-dark (branding in
 // desktop light and dark).
@@ -72,6 +74,7 @@ import * as account from './flows/account.mjs';
 import * as language from './flows/language.mjs';
 import * as branding from './flows/branding.mjs';
 import * as passkey from './flows/passkey.mjs';
+import * as consoles from './flows/console.mjs';
 
 const FLOWS = {
   basic,
@@ -83,6 +86,7 @@ const FLOWS = {
   language,
   branding,
   passkey,
+  console: consoles,
 };
 
 // Flows that need mail (the SMTP sink) or new users (the CLI).
@@ -93,6 +97,7 @@ const NEEDS = {
   'mfa-required': ['cli'],
   account: ['cli'],
   passkey: ['cli'],
+  console: ['cli'],
 };
 
 function need(name) {

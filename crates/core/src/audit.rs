@@ -123,6 +123,11 @@ pub mod action {
     pub const CLIENT_DELETED: &str = "client.deleted";
     pub const CLIENT_SECRET_ROTATED: &str = "client.secret_rotated";
     pub const ADMIN_BOOTSTRAPPED: &str = "admin.bootstrapped";
+    /// An administrator ended every session of a user.
+    pub const SESSIONS_REVOKED: &str = "sessions.revoked";
+    /// An administrator removed a user's second factors.
+    pub const MFA_RESET: &str = "mfa.reset";
+    pub const CLIENT_UPDATED: &str = "client.updated";
 }
 
 /// One event to record.

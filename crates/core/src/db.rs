@@ -23,7 +23,7 @@ use crate::ids::{TenantId, DEFAULT_SLUG, PLATFORMS_SLUG};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 /// Tables the server's role may insert into and read, but not change.
-const APPEND_ONLY: [&str; 1] = ["audit_events"];
+const APPEND_ONLY: [&str; 2] = ["audit_events", "tenant_settings_versions"];
 
 /// Advisory lock key serialising concurrent `migrate` runs (role creation
 /// and grants are not idempotent under concurrency).

@@ -365,6 +365,48 @@ impl Kv {
         }
     }
 
+    /// Deletes every key of `tenant` (its sessions, codes, counters,
+    /// denylists: everything under `{prefix}:t:{tenant}:`), for a tenant
+    /// that is being deleted. SCAN in batches and UNLINK, so Redis never
+    /// blocks on a large tenant; returns how many keys were removed. Keys
+    /// written while it runs (a request in flight at a tenant being
+    /// deleted) may survive it; each has a TTL.
+    pub async fn purge_tenant(&self, tenant: TenantId) -> Result<u64, KvError> {
+        let pattern = format!("{}:t:{tenant}:*", self.prefix);
+        let stem = &pattern[..pattern.len() - 1];
+        if let Some(mut c) = self.conn().await? {
+            let mut cursor: u64 = 0;
+            let mut removed = 0u64;
+            loop {
+                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async(&mut c)
+                    .await?;
+                // MATCH is a glob: keep only keys that really start with the
+                // tenant's stem (the prefix could hold glob characters).
+                let keys: Vec<&String> = keys.iter().filter(|k| k.starts_with(stem)).collect();
+                if !keys.is_empty() {
+                    let n: u64 = redis::cmd("UNLINK").arg(&keys).query_async(&mut c).await?;
+                    removed += n;
+                }
+                if next == 0 {
+                    return Ok(removed);
+                }
+                cursor = next;
+            }
+        } else if let Some(mut map) = self.memory_map() {
+            let before = map.len();
+            map.retain(|k, _| !k.starts_with(stem));
+            Ok((before - map.len()) as u64)
+        } else {
+            Ok(0)
+        }
+    }
+
     /// PING (readiness); Ok for the in-process map.
     pub async fn ping(&self) -> Result<(), KvError> {
         if let Some(mut c) = self.conn().await? {

@@ -26,14 +26,17 @@ use serde::{Deserialize, Serialize};
 use crate::clients::Client;
 use crate::pkce;
 
-/// The scopes this provider knows (OpenID Connect Core §5.4, §11).
-pub const SUPPORTED_SCOPES: [&str; 6] = [
+/// The scopes this provider knows (OpenID Connect Core §5.4, §11), and
+/// `roles`: the user's custom roles in the tenant, as the `roles` claim
+/// (a private claim name, OpenID Connect Core §5.1.2).
+pub const SUPPORTED_SCOPES: [&str; 7] = [
     "openid",
     "profile",
     "email",
     "phone",
     "address",
     "offline_access",
+    "roles",
 ];
 
 /// The `prompt` values this provider honours (OpenID Connect Core §3.1.2.1).

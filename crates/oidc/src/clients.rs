@@ -308,6 +308,51 @@ pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client
     .await?)
 }
 
+/// Replaces the client's redirect URIs and post-logout redirect URIs, each
+/// checked as at registration ([`check_redirect_uri`]); at least one
+/// redirect URI when the client uses the authorization code grant.
+pub async fn set_redirect_uris(
+    tx: &mut TenantTx,
+    client_id: &str,
+    redirect_uris: &[String],
+    post_logout_redirect_uris: &[String],
+    allow_http: bool,
+) -> Result<(), StoreError> {
+    let check = |uris: &[String]| {
+        let mut out: Vec<String> = Vec::new();
+        for u in uris {
+            let u = check_redirect_uri(u, allow_http)?;
+            if !out.contains(&u) {
+                out.push(u);
+            }
+        }
+        Ok::<_, StoreError>(out)
+    };
+    let redirect = check(redirect_uris)?;
+    let post_logout = check(post_logout_redirect_uris)?;
+    let n = sqlx::query!(
+        "update clients set redirect_uris = $2, post_logout_redirect_uris = $3, updated_at = now()
+         where client_id = $1
+           and (cardinality($2::text[]) > 0 or not ('authorization_code' = any(grant_types)))",
+        client_id,
+        &redirect,
+        &post_logout,
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return match find(tx, client_id).await? {
+            None => Err(StoreError::NotFound),
+            Some(_) => Err(StoreError::Invalid(
+                "a client of the authorization code grant needs at least one redirect URI".into(),
+            )),
+        };
+    }
+    tx.bump_tenant_version().await?;
+    Ok(())
+}
+
 /// Replaces a confidential client's secret; returns the new one, once.
 pub async fn rotate_secret(tx: &mut TenantTx, client_id: &str) -> Result<String, StoreError> {
     let secret = random_token();

@@ -97,7 +97,7 @@ pub fn document(issuer: &str, ui_locales: &[&str]) -> Value {
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "acr", "amr",
             "name", "given_name", "family_name", "preferred_username", "locale", "updated_at",
-            "email", "email_verified", "phone_number", "phone_number_verified", "address"
+            "email", "email_verified", "phone_number", "phone_number_verified", "address", "roles"
         ],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,

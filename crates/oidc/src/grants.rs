@@ -90,6 +90,8 @@ struct UserIssue<'a> {
     refresh: Option<String>,
     /// The refresh family, which names the grant.
     grant_id: Uuid,
+    /// The user's custom roles, read when `scope` has `roles`.
+    roles: Option<Vec<String>>,
 }
 
 fn issue_for_user(ctx: Ctx<'_>, i: &UserIssue<'_>) -> Result<TokenResponse, OAuthError> {
@@ -104,6 +106,7 @@ fn issue_for_user(ctx: Ctx<'_>, i: &UserIssue<'_>) -> Result<TokenResponse, OAut
             auth_time: Some(i.auth_time),
             sid: i.sid,
             grant_id: Some(i.grant_id),
+            roles: i.roles.as_deref(),
         },
     )?;
     let id_token = if scopes(i.scope).contains(&"openid") {
@@ -122,6 +125,7 @@ fn issue_for_user(ctx: Ctx<'_>, i: &UserIssue<'_>) -> Result<TokenResponse, OAut
             sid: i.sid.map(str::to_owned),
             acr: i.acr.map(str::to_owned),
             amr: i.amr.to_vec(),
+            roles: i.roles.clone(),
         };
         Some(tokens::sign_id_token(p, alg, &claims)?)
     } else {
@@ -135,6 +139,23 @@ fn issue_for_user(ctx: Ctx<'_>, i: &UserIssue<'_>) -> Result<TokenResponse, OAut
         id_token,
         scope: i.scope.to_owned(),
     })
+}
+
+/// The `roles` claim of a user-bound grant: the user's custom roles when
+/// `scope` includes `roles`, read in the grant's transaction; None (no
+/// claim, no query) otherwise.
+async fn roles_for(
+    tx: &mut gatehouse_core::TenantTx,
+    scope: &str,
+    user_id: Uuid,
+) -> Result<Option<Vec<String>>, OAuthError> {
+    if !scopes(scope).contains(&"roles") {
+        return Ok(None);
+    }
+    users::custom_roles(tx, user_id)
+        .await
+        .map(Some)
+        .map_err(OAuthError::internal)
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.2.
@@ -238,6 +259,7 @@ async fn authorization_code(
             amr: &grant.amr,
             refresh: refresh_token,
             grant_id: grant.family_id,
+            roles: roles_for(&mut tx, &grant.scope, grant.user_id).await?,
         },
     )?;
     tx.commit().await.map_err(OAuthError::internal)?;
@@ -339,6 +361,7 @@ async fn refresh(
             amr: &found.grant.amr,
             refresh: Some(next),
             grant_id: found.grant.family_id,
+            roles: roles_for(&mut tx, &scope, found.grant.user_id).await?,
         },
     )?;
     tx.commit().await.map_err(OAuthError::internal)?;
@@ -382,6 +405,7 @@ async fn client_credentials(
             auth_time: None,
             sid: None,
             grant_id: None,
+            roles: None,
         },
     )?;
     Ok(TokenResponse {

@@ -49,6 +49,9 @@ pub struct AccessClaims {
     /// claims; this one lets a revoked grant take its access tokens with it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub grant_id: Option<Uuid>,
+    /// The user's custom roles, when the `roles` scope was granted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<Vec<String>>,
 }
 
 impl AccessClaims {
@@ -79,6 +82,9 @@ pub struct IdClaims {
     pub acr: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub amr: Vec<String>,
+    /// The user's custom roles, when the `roles` scope was granted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<Vec<String>>,
 }
 
 /// Authentication context class of one factor (a password alone).
@@ -109,12 +115,18 @@ pub fn acr_for(amr: &[String]) -> &'static str {
 }
 
 /// Token lifetimes from the tenant's effective settings (seconds).
+/// Never above the platform's ceiling (`gatehouse_tenancy::sections`): a
+/// value stored before the ceiling was lowered is capped here.
 pub fn ttl(provider: &TenantProvider, key: &str, default: u64) -> i64 {
     let v = provider
         .settings
         .get("oidc", key)
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(default);
+    let v = match gatehouse_tenancy::sections::ceiling(&provider.settings, "oidc", key) {
+        Some(most) => v.min(most),
+        None => v,
+    };
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
@@ -131,6 +143,8 @@ pub struct AccessGrant<'a> {
     pub auth_time: Option<i64>,
     pub sid: Option<&'a str>,
     pub grant_id: Option<Uuid>,
+    /// The `roles` claim, when the `roles` scope was granted.
+    pub roles: Option<&'a [String]>,
 }
 
 /// Signs an RFC 9068 access token; returns it with its claims.
@@ -151,6 +165,7 @@ pub fn issue_access_token(
         auth_time: g.auth_time,
         sid: g.sid.map(str::to_owned),
         grant_id: g.grant_id,
+        roles: g.roles.map(<[String]>::to_vec),
     };
     let key = p
         .keys
@@ -336,6 +351,7 @@ mod tests {
             auth_time: None,
             sid: None,
             grant_id: None,
+            roles: None,
         };
         assert!(c.is_offline());
         c.scope = "openid offline_accessx".into();

@@ -307,6 +307,32 @@ pub async fn list(
     .await?)
 }
 
+/// Keyset pagination by username over the users whose username or email
+/// address starts with `query` (case-insensitive); every user without one.
+pub async fn search(
+    tx: &mut TenantTx,
+    query: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<User>, StoreError> {
+    let query = query.map(str::trim).filter(|q| !q.is_empty());
+    Ok(sqlx::query_as!(
+        User,
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+         from users
+         where lower(username) > lower($1)
+           and ($3::text is null
+                or starts_with(lower(username), lower($3))
+                or starts_with(lower(coalesce(email, '')), lower($3)))
+         order by lower(username) limit $2",
+        after.unwrap_or(""),
+        limit.clamp(1, 1000),
+        query,
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 /// Everything OpenID Connect can release about a user (Core §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserClaims {
@@ -336,6 +362,20 @@ pub async fn claims(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserClaims>, S
         id,
     )
     .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The tenant's custom roles (rows of `roles`) that `id` holds, by name:
+/// the `roles` claim. Administrative roles are never released to
+/// applications.
+pub async fn custom_roles(tx: &mut TenantTx, id: Uuid) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "select ur.role from user_roles ur
+         join roles r on r.tenant_id = ur.tenant_id and r.name = ur.role
+         where ur.user_id = $1 order by ur.role",
+        id,
+    )
+    .fetch_all(&mut **tx)
     .await?)
 }
 

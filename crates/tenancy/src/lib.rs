@@ -8,6 +8,7 @@ pub mod provider;
 pub mod registry;
 pub mod resolve;
 pub mod resolver;
+pub mod sections;
 pub mod settings;
 pub mod tenants;
 

@@ -94,7 +94,14 @@ enum TenantCommand {
         #[command(flatten)]
         out: JsonFlag,
     },
-    /// Activate a suspended or inactive tenant.
+    /// Archive a tenant: it stops serving (403, like suspended) and keeps
+    /// its data and slug; `tenant activate` restores it.
+    Archive {
+        slug: String,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
+    /// Activate a suspended or archived (inactive) tenant.
     Activate {
         slug: String,
         #[command(flatten)]
@@ -187,6 +194,7 @@ impl Command {
                 | TenantCommand::List { out, .. }
                 | TenantCommand::Suspend { out, .. }
                 | TenantCommand::Activate { out, .. }
+                | TenantCommand::Archive { out, .. }
                 | TenantCommand::Delete { out, .. } => out.json,
             },
             Command::Keys(KeysCommand::List(a) | KeysCommand::Rotate(a)) => a.json,
@@ -323,6 +331,10 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
             let t = tenants.set_status(&slug, TenantStatus::Suspended).await?;
             print_tenant(&t, out.json, "suspended");
         }
+        TenantCommand::Archive { slug, out } => {
+            let t = tenants.set_status(&slug, TenantStatus::Inactive).await?;
+            print_tenant(&t, out.json, "archived");
+        }
         TenantCommand::Activate { slug, out } => {
             let t = tenants.set_status(&slug, TenantStatus::Active).await?;
             print_tenant(&t, out.json, "activated");
@@ -335,6 +347,12 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
                 ));
             }
             let t = tenants.delete(&slug).await?;
+            // Its rows went with it (by cascade); its short-lived entries in
+            // Redis go now. A failure here leaves only entries that expire.
+            let kv = app_state(config.clone())?.kv;
+            if let Err(e) = kv.purge_tenant(t.id).await {
+                eprintln!("warning: the tenant's entries in Redis were not all removed ({e}); they expire on their own");
+            }
             print_tenant(&t, out.json, "deleted");
         }
     }

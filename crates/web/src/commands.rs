@@ -112,6 +112,11 @@ pub struct UserCreate {
     /// Read the password from standard input (required: passwords never go in arguments).
     #[arg(long = "password-stdin", required = true)]
     pub password_stdin: bool,
+    /// Give the user a role (repeatable): owner, admin, member or readonly,
+    /// platform_admin or platform_viewer at _platforms, or one of the
+    /// tenant's custom roles. How a tenant gets its first owner.
+    #[arg(long = "role", value_name = "ROLE")]
+    pub roles: Vec<String>,
 }
 
 fn store(e: StoreError) -> Failure {
@@ -410,8 +415,36 @@ pub async fn user(state: &AppState, cmd: UserCommand) -> Result<(), Failure> {
         name: u.name,
         password_hash: Some(hash),
     };
+    let platforms = record.slug.as_str() == gatehouse_core::ids::PLATFORMS_SLUG;
     let mut tx = state.db.tenant_tx(record.id).await.map_err(db)?;
     let user = users::create(&mut tx, new).await.map_err(store)?;
+    gatehouse_core::audit::record(
+        &mut tx,
+        &gatehouse_core::audit::Entry::new(
+            gatehouse_core::audit::Actor::system(),
+            gatehouse_core::audit::action::USER_CREATED,
+        )
+        .target("user", user.id)
+        .details(json!({ "username": user.username, "by": "command line" })),
+    )
+    .await
+    .map_err(db)?;
+    for role in &u.roles {
+        gatehouse_admin::roles::assign(&mut tx, platforms, user.id, role)
+            .await
+            .map_err(store)?;
+        gatehouse_core::audit::record(
+            &mut tx,
+            &gatehouse_core::audit::Entry::new(
+                gatehouse_core::audit::Actor::system(),
+                gatehouse_core::audit::action::ROLE_ASSIGNED,
+            )
+            .target("user", user.id)
+            .details(json!({ "role": role, "by": "command line" })),
+        )
+        .await
+        .map_err(db)?;
+    }
     tx.commit().await.map_err(db)?;
     if u.tenant.json {
         println!("{}", json!(user));

@@ -4,8 +4,10 @@
 
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod error;
 pub mod front;
+pub mod guard;
 pub mod ops;
 pub mod protocol;
 pub mod routes;

@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tenant", get(tenant_info))
         .route(JWKS_PATH, get(jwks))
         .merge(crate::front::routes())
+        .merge(crate::console::routes())
         .merge(crate::protocol::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

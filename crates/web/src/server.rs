@@ -42,6 +42,7 @@ pub fn service(state: AppState) -> axum::Router {
     // before the tenant middleware, and it maps bodies back to axum's.
     axum::Router::new()
         .fallback_service(inner)
+        .layer(axum::middleware::from_fn(crate::guard::reject_nul))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -63,6 +63,8 @@ impl AppState {
             db: self.db.clone(),
             tenancy: self.tenancy.clone(),
             kv: self.kv.clone(),
+            bus: self.bus.clone(),
+            keyring: self.keyring.clone(),
             hasher: self.hasher.clone(),
             rotator: self.rotator(),
             platform: Arc::new(EffectiveSettings::platform(&self.config.settings)),

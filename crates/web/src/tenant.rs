@@ -30,7 +30,7 @@ fn is_ops_path(path: &str) -> bool {
     path == OPS_PREFIX || path.starts_with("/_ops/")
 }
 
-fn is_api_path(path: &str) -> bool {
+pub(crate) fn is_api_path(path: &str) -> bool {
     let prefix = gatehouse_admin::api::PREFIX;
     path.strip_prefix(prefix)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))

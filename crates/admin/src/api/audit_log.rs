@@ -52,6 +52,7 @@ pub struct AuditQuery {
     /// An action, or a prefix ending in `.` (`login.`).
     pub action: Option<String>,
     /// 1 to 100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub after: Option<String>,

@@ -1,7 +1,7 @@
 //! `/tenants/{slug}/clients`: a tenant's OAuth clients. A secret is shown
 //! once, when it is made (create, rotate); only its hash is stored.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use gatehouse_core::audit::{self, action, Entry};
@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::auth::{Authorized, ClientsRead, ClientsWrite};
 use super::problem::Problem;
-use super::{created, no_content, ApiState, Body, Page, PageQuery, Params};
+use super::{created, no_content, ApiState, Body, Page, PageQuery, Params, Segments};
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
@@ -193,7 +193,7 @@ async fn create(
 async fn get_one(
     auth: Authorized<ClientsRead>,
     State(state): State<ApiState>,
-    Path((_, client_id)): Path<(String, String)>,
+    Segments((_, client_id)): Segments<(String, String)>,
 ) -> Result<Json<Client>, Problem> {
     let mut tx = state.db.tenant_tx(auth.tenant()?.id).await?;
     let client = clients::find(&mut tx, &client_id)
@@ -212,7 +212,7 @@ async fn get_one(
 async fn delete(
     auth: Authorized<ClientsWrite>,
     State(state): State<ApiState>,
-    Path((_, client_id)): Path<(String, String)>,
+    Segments((_, client_id)): Segments<(String, String)>,
 ) -> Result<Response, Problem> {
     let tenant = auth.tenant()?;
     let mut tx = state.db.tenant_tx(tenant.id).await?;
@@ -243,7 +243,7 @@ pub struct NewSecret {
 async fn rotate_secret(
     auth: Authorized<ClientsWrite>,
     State(state): State<ApiState>,
-    Path((_, client_id)): Path<(String, String)>,
+    Segments((_, client_id)): Segments<(String, String)>,
 ) -> Result<Json<NewSecret>, Problem> {
     let tenant = auth.tenant()?;
     let mut tx = state.db.tenant_tx(tenant.id).await?;

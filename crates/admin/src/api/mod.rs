@@ -12,6 +12,7 @@ pub mod reference;
 
 mod audit_log;
 mod clients;
+mod config;
 mod keys;
 mod roles;
 mod tenants;
@@ -19,7 +20,7 @@ mod users;
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::FromRequest;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -47,6 +48,9 @@ pub struct ApiState {
     pub db: Db,
     pub tenancy: Tenancy<TenantProvider>,
     pub kv: Kv,
+    pub bus: gatehouse_core::events::EventBus,
+    /// Seals secrets inside settings.
+    pub keyring: gatehouse_core::secretbox::Keyring,
     pub hasher: PasswordHasher,
     pub rotator: Rotator,
     /// The platform's settings (the floor of every tenant's policy).
@@ -74,6 +78,7 @@ pub struct ApiState {
         (name = "clients", description = "A tenant's OAuth clients"),
         (name = "roles", description = "A tenant's custom roles"),
         (name = "keys", description = "A tenant's signing keys"),
+        (name = "config", description = "A tenant's settings, with the platform's floors and ceilings"),
         (name = "audit", description = "A tenant's audit log"),
     )
 )]
@@ -125,10 +130,82 @@ fn operations() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .merge(clients::routes())
         .merge(roles::routes())
         .merge(keys::routes())
+        .merge(config::routes())
         .merge(audit_log::routes())
         .split_for_parts();
     doc.servers = Some(vec![utoipa::openapi::Server::new(PREFIX)]);
+    document_problems(&mut doc);
     (router, doc)
+}
+
+/// What the handlers' annotations leave implicit: problem documents are
+/// `application/problem+json` (RFC 9457 §3), and every operation can
+/// answer 400 (a malformed query or body), 429 (the per-client rate limit,
+/// with `Retry-After`) and 503 (the database or Redis failed; nothing was
+/// changed).
+fn document_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, Response};
+    const JSON: &str = "application/json";
+    const PROBLEM_JSON: &str = "application/problem+json";
+    let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+    let is_problem = |c: &Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(r) = response {
+                    if r.content.get(JSON).is_some_and(is_problem) {
+                        r.content.shift_remove(JSON);
+                        r.content.insert(PROBLEM_JSON.to_owned(), problem());
+                    }
+                }
+            }
+            let mut limited = Response::new("Too many requests from this client (`rate_limited`)");
+            limited.content.insert(PROBLEM_JSON.to_owned(), problem());
+            let mut retry = utoipa::openapi::Header::new(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::Integer)
+                    .build(),
+            );
+            retry.description = Some("Seconds until the client's window ends".to_owned());
+            limited.headers.insert("Retry-After".to_owned(), retry);
+            let mut unavailable =
+                Response::new("The database or Redis failed; nothing was changed (`unavailable`)");
+            unavailable
+                .content
+                .insert(PROBLEM_JSON.to_owned(), problem());
+            let mut malformed =
+                Response::new("The request is malformed: its query or body (`invalid_request`)");
+            malformed.content.insert(PROBLEM_JSON.to_owned(), problem());
+            // A body or a query can break a rule the schema does not state
+            // (U+0000, which PostgreSQL cannot store, among them).
+            let takes_input = op.request_body.is_some()
+                || op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+                });
+            if takes_input {
+                let mut broken = Response::new("The request breaks a rule (`validation_failed`)");
+                broken.content.insert(PROBLEM_JSON.to_owned(), problem());
+                op.responses
+                    .responses
+                    .entry("422".to_owned())
+                    .or_insert(RefOr::T(broken));
+            }
+            for (status, r) in [("400", malformed), ("429", limited), ("503", unavailable)] {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert(RefOr::T(r));
+            }
+        }
+    }
 }
 
 /// The API's routes (mounted at [`PREFIX`] by the caller) and its OpenAPI
@@ -151,7 +228,10 @@ pub fn router(state: ApiState) -> Router {
         )
         .fallback(|| async { Problem::not_found("API operation") })
         .method_not_allowed_fallback(|| async {
-            Problem::invalid("this operation does not accept that method")
+            Problem::new(
+                "method_not_allowed",
+                "this path does not accept that method",
+            )
         })
         .with_state(state)
 }
@@ -166,15 +246,70 @@ pub struct Body<T>(pub T);
 
 impl<T, S> FromRequest<S> for Body<T>
 where
-    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = Problem;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Problem> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(e) => Err(Problem::invalid(e.body_text())),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(e) => return Err(Problem::invalid(e.body_text())),
+        };
+        // PostgreSQL stores no U+0000 in text or jsonb: refused here (422,
+        // well-formed JSON that breaks a rule), not failing in the database.
+        if has_nul(&value) {
+            return Err(Problem::new(
+                "validation_failed",
+                "the body contains the character U+0000, which no field may hold",
+            ));
+        }
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|e| Problem::invalid(format!("the body does not fit the operation: {e}")))
+    }
+}
+
+/// Whether a path or query holds a percent-encoded U+0000.
+fn encodes_nul(s: &str) -> bool {
+    s.contains("%00")
+}
+
+/// Whether any key or string of `v` contains U+0000.
+fn has_nul(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Path parameters; a segment that cannot name anything (a malformed id, a
+/// number out of range) is a 404 problem document: there is no such
+/// resource.
+pub struct Segments<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Segments<T>
+where
+    axum::extract::Path<T>:
+        axum::extract::FromRequestParts<S, Rejection = axum::extract::rejection::PathRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Problem> {
+        // A percent-encoded U+0000 names nothing PostgreSQL can store.
+        if encodes_nul(parts.uri.path()) {
+            return Err(Problem::not_found("resource at this path"));
+        }
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(_) => Err(Problem::not_found("resource at this path")),
         }
     }
 }
@@ -193,6 +328,12 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Problem> {
+        if parts.uri.query().is_some_and(encodes_nul) {
+            return Err(Problem::new(
+                "validation_failed",
+                "the query contains the character U+0000, which no parameter may hold",
+            ));
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
             Err(e) => Err(Problem::invalid(e.body_text())),
@@ -214,6 +355,7 @@ pub struct Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1 to 100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub after: Option<String>,

@@ -34,6 +34,11 @@ pub const PROBLEMS: &[(&str, u16, &str)] = &[
     ("conflict", 409, "The resource already exists or changed"),
     ("rate_limited", 429, "Too many requests from this client"),
     (
+        "method_not_allowed",
+        405,
+        "The path does not accept this method",
+    ),
+    (
         "unavailable",
         503,
         "A dependency is unavailable; retry later",

@@ -1,7 +1,7 @@
 //! `/tenants/{slug}/roles`: a tenant's custom roles, which applications
 //! receive in tokens. Built-in roles are listed, never created or deleted.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use gatehouse_core::audit::{self, action, Entry};
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::auth::{Authorized, UsersRead, UsersWrite};
 use super::problem::Problem;
-use super::{created, no_content, ApiState, Body};
+use super::{created, no_content, ApiState, Body, Segments};
 use crate::roles;
 
 pub fn routes() -> OpenApiRouter<ApiState> {
@@ -94,6 +94,12 @@ async fn create(
     State(state): State<ApiState>,
     Body(new): Body<NewRole>,
 ) -> Result<Response, Problem> {
+    if roles::is_builtin(&new.name) {
+        return Err(Problem::new(
+            "conflict",
+            format!("{:?} is a built-in role", new.name),
+        ));
+    }
     let mut tx = state.db.tenant_tx(auth.tenant()?.id).await?;
     let role = roles::create(&mut tx, &new.name, &new.description).await?;
     audit::record(
@@ -114,18 +120,15 @@ async fn create(
 #[utoipa::path(delete, path = "/tenants/{slug}/roles/{name}", tag = "roles",
     params(("slug" = String, Path), ("name" = String, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)),
+              (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("gatehouse" = ["gatehouse:users:write"])))]
 async fn delete(
     auth: Authorized<UsersWrite>,
     State(state): State<ApiState>,
-    Path((_, name)): Path<(String, String)>,
+    Segments((_, name)): Segments<(String, String)>,
 ) -> Result<Response, Problem> {
     if roles::is_builtin(&name) {
-        return Err(Problem::validation(
-            "name",
-            "built-in roles cannot be deleted",
-        ));
+        return Err(Problem::new("conflict", "built-in roles cannot be deleted"));
     }
     let mut tx = state.db.tenant_tx(auth.tenant()?.id).await?;
     roles::delete(&mut tx, &name).await?;

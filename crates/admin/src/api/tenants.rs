@@ -1,6 +1,6 @@
 //! `/tenants`: the platform's tenants. Platform tokens only.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use gatehouse_tenancy::{TenantError, TenantRecord, TenantStatus};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::auth::{tenant_by_slug, Authorized, TenantsDelete, TenantsRead, TenantsWrite};
 use super::problem::Problem;
-use super::{created, no_content, ApiState, Body, Page, PageQuery, Params};
+use super::{created, no_content, ApiState, Body, Page, PageQuery, Params, Segments};
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
@@ -65,6 +65,7 @@ pub struct ListQuery {
     /// Only slugs starting with this.
     pub q: Option<String>,
     /// 1 to 100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub after: Option<String>,
@@ -148,7 +149,7 @@ async fn create(
 async fn get_one(
     _: Authorized<TenantsRead>,
     State(state): State<ApiState>,
-    Path(slug): Path<String>,
+    Segments(slug): Segments<String>,
 ) -> Result<Json<Tenant>, Problem> {
     let t = tenant_by_slug(&state, &slug).await?;
     Ok(Json(Tenant::from(t.as_ref())))
@@ -180,7 +181,7 @@ pub enum TenantStatusName {
 async fn set_status(
     auth: Authorized<TenantsWrite>,
     State(state): State<ApiState>,
-    Path(slug): Path<String>,
+    Segments(slug): Segments<String>,
     Body(change): Body<StatusChange>,
 ) -> Result<Json<Tenant>, Problem> {
     let status = match change.status {
@@ -214,7 +215,7 @@ pub struct DeleteQuery {
 async fn delete(
     _: Authorized<TenantsDelete>,
     State(state): State<ApiState>,
-    Path(slug): Path<String>,
+    Segments(slug): Segments<String>,
     Params(query): Params<DeleteQuery>,
 ) -> Result<Response, Problem> {
     if query.confirm.as_deref() != Some(slug.as_str()) {
@@ -223,6 +224,12 @@ async fn delete(
             "deleting a tenant cannot be undone: repeat its slug in ?confirm=",
         ));
     }
-    state.tenancy.tenants.delete(&slug).await.map_err(problem)?;
+    let t = state.tenancy.tenants.delete(&slug).await.map_err(problem)?;
+    // The rows went by cascade; the tenant's Redis entries (sessions,
+    // codes, counters) go now. They all expire, so a failure here is
+    // logged, not returned: the deletion itself has happened.
+    if let Err(e) = state.kv.purge_tenant(t.id).await {
+        tracing::warn!(tenant = %t.slug, error = %e, "deleted tenant's Redis entries not purged; they expire");
+    }
     Ok(no_content())
 }

@@ -1,6 +1,6 @@
 //! `/tenants/{slug}/users`: a tenant's users and their role assignments.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use gatehouse_core::audit::{self, action, Entry};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::auth::{Authorized, UsersRead, UsersWrite};
 use super::problem::Problem;
-use super::{created, no_content, ApiState, Body, Page, PageQuery, Params};
+use super::{created, no_content, ApiState, Body, Page, PageQuery, Params, Segments};
 use crate::roles;
 
 pub fn routes() -> OpenApiRouter<ApiState> {
@@ -175,7 +175,7 @@ async fn create(
 async fn get_one(
     auth: Authorized<UsersRead>,
     State(state): State<ApiState>,
-    Path((_, id)): Path<UserPath>,
+    Segments((_, id)): Segments<UserPath>,
 ) -> Result<Json<User>, Problem> {
     let mut tx = state.db.tenant_tx(auth.tenant()?.id).await?;
     let user = users::get(&mut tx, id)
@@ -203,7 +203,7 @@ pub struct UserChange {
 async fn update(
     auth: Authorized<UsersWrite>,
     State(state): State<ApiState>,
-    Path((_, id)): Path<UserPath>,
+    Segments((_, id)): Segments<UserPath>,
     Body(change): Body<UserChange>,
 ) -> Result<Json<User>, Problem> {
     let mut tx = state.db.tenant_tx(auth.tenant()?.id).await?;
@@ -239,7 +239,7 @@ async fn update(
 async fn delete(
     auth: Authorized<UsersWrite>,
     State(state): State<ApiState>,
-    Path((_, id)): Path<UserPath>,
+    Segments((_, id)): Segments<UserPath>,
 ) -> Result<Response, Problem> {
     let tenant = auth.tenant()?;
     let mut tx = state.db.tenant_tx(tenant.id).await?;
@@ -282,7 +282,7 @@ fn is_platforms(t: &TenantRecord) -> bool {
 async fn assign_role(
     auth: Authorized<UsersWrite>,
     State(state): State<ApiState>,
-    Path((_, id, role)): Path<(String, Uuid, String)>,
+    Segments((_, id, role)): Segments<(String, Uuid, String)>,
 ) -> Result<Response, Problem> {
     let tenant = auth.tenant()?;
     let mut tx = state.db.tenant_tx(tenant.id).await?;
@@ -311,7 +311,7 @@ async fn assign_role(
 async fn remove_role(
     auth: Authorized<UsersWrite>,
     State(state): State<ApiState>,
-    Path((_, id, role)): Path<(String, Uuid, String)>,
+    Segments((_, id, role)): Segments<(String, Uuid, String)>,
 ) -> Result<Response, Problem> {
     let mut tx = state.db.tenant_tx(auth.tenant()?.id).await?;
     roles::remove(&mut tx, id, &role).await?;

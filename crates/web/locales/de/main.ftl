@@ -26,6 +26,8 @@ scope-phone-title = Ihre Telefonnummer sehen
 scope-phone-detail = Ihre Telefonnummer und ob sie bestätigt ist.
 scope-address-title = Ihre Postanschrift sehen
 scope-address-detail = Die Anschrift in Ihrem Profil.
+scope-roles-title = Ihre Rollen sehen
+scope-roles-detail = Die Rollen, die Ihnen eine Administratorin oder ein Administrator gegeben hat und die bestimmen, was Sie in der Anwendung tun dürfen.
 scope-offline_access-title = Verbunden bleiben
 scope-offline_access-detail = Auf diese Angaben auch zugreifen, während Sie die Anwendung nicht nutzen, bis Sie es widerrufen.
 

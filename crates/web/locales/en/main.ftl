@@ -27,6 +27,8 @@ scope-phone-title = See your phone number
 scope-phone-detail = Your phone number and whether it has been verified.
 scope-address-title = See your postal address
 scope-address-detail = The address in your profile.
+scope-roles-title = See your roles
+scope-roles-detail = The roles an administrator gave you, which decide what you may do in the application.
 scope-offline_access-title = Stay connected
 scope-offline_access-detail = Keep access to this information while you are not using the application, until you withdraw it.
 

@@ -26,6 +26,8 @@ scope-phone-title = Voir votre numéro de téléphone
 scope-phone-detail = Votre numéro de téléphone et s’il a été vérifié.
 scope-address-title = Voir votre adresse postale
 scope-address-detail = L’adresse de votre profil.
+scope-roles-title = Voir vos rôles
+scope-roles-detail = Les rôles qu’un administrateur vous a attribués, qui décident de ce que vous pouvez faire dans l’application.
 scope-offline_access-title = Rester connecté
 scope-offline_access-detail = Garder l’accès à ces informations lorsque vous n’utilisez pas l’application, jusqu’à ce que vous le retiriez.
 

@@ -190,8 +190,9 @@ pub(crate) async fn complete(
         return Ok(page::with_cookies(f.fail(Failure::expired()), &cookies));
     };
     let Some(request) = pending.request else {
-        tracing::info!(user = %user_id, amr = ?session.amr, "login to the account page");
-        return Ok(page::see_other(&f.url("/account"), &cookies));
+        let landing = pending.landing();
+        tracing::info!(user = %user_id, amr = ?session.amr, landing, "login without a client");
+        return Ok(page::see_other(&f.url(landing), &cookies));
     };
     tracing::info!(user = %user_id, client = %request.client_id, amr = ?session.amr, "login");
     match after_login(f, request, &session, &cookies).await {

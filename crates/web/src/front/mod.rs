@@ -22,7 +22,7 @@
 //! | `GET {issuer}/assets/brand.css` | the tenant's colours and font |
 //! | `GET {issuer}/assets/passkeys.js` | the WebAuthn ceremonies' script |
 
-mod account;
+pub(crate) mod account;
 mod authorize;
 pub mod brand;
 mod consent;
@@ -34,8 +34,8 @@ mod logout;
 mod mfa;
 pub mod page;
 mod passkey;
-mod pending;
-mod policy;
+pub(crate) mod pending;
+pub(crate) mod policy;
 mod recovery;
 pub mod session;
 mod signup;

@@ -27,7 +27,15 @@ pub struct Pending {
     /// A sign-in whose password was right, waiting for a second factor.
     #[serde(default)]
     pub half: Option<HalfSignIn>,
+    /// Where a sign-in without an authorization request lands, below the
+    /// issuer: one of [`RETURN_PATHS`]; None is the account page.
+    #[serde(default)]
+    pub return_to: Option<String>,
 }
+
+/// The pages a sign-in may return to (never an arbitrary URL: an open
+/// redirect, RFC 9700 §4.11).
+pub const RETURN_PATHS: [&str; 3] = ["/account", "/admin", "/platform"];
 
 /// The first factor of a sign-in, done.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -49,6 +57,7 @@ impl Pending {
             request: Some(request),
             sid: None,
             half: None,
+            return_to: None,
         }
     }
 
@@ -58,7 +67,25 @@ impl Pending {
             request: None,
             sid: None,
             half: None,
+            return_to: None,
         }
+    }
+
+    /// A sign-in to one of the administration consoles (`/admin`,
+    /// `/platform`); anything else lands on the account page.
+    pub fn console(path: &str) -> Self {
+        Self {
+            return_to: RETURN_PATHS.contains(&path).then(|| path.to_owned()),
+            ..Self::account()
+        }
+    }
+
+    /// Where a sign-in without an authorization request lands.
+    pub fn landing(&self) -> &str {
+        self.return_to
+            .as_deref()
+            .filter(|p| RETURN_PATHS.contains(p))
+            .unwrap_or("/account")
     }
 
     /// The languages the request asks for.

@@ -153,13 +153,26 @@ async fn answer(state: &AppState, current: &CurrentTenant, token: &str) -> Respo
         let user = users::claims(&mut tx, user_id)
             .await
             .map_err(OAuthError::internal)?;
+        let roles = if scopes.contains(&"roles") && user.is_some() {
+            Some(
+                users::custom_roles(&mut tx, user_id)
+                    .await
+                    .map_err(OAuthError::internal)?,
+            )
+        } else {
+            None
+        };
         tx.commit().await.map_err(OAuthError::internal)?;
-        Ok::<_, OAuthError>(user)
+        Ok::<_, OAuthError>(user.map(|u| (u, roles)))
     }
     .await;
     match user {
-        Ok(Some(u)) if !u.disabled => {
-            let mut response = axum::Json(users::released(&u, &scopes)).into_response();
+        Ok(Some((u, roles))) if !u.disabled => {
+            let mut claims = users::released(&u, &scopes);
+            if let Some(roles) = roles {
+                claims.insert("roles".into(), serde_json::json!(roles));
+            }
+            let mut response = axum::Json(claims).into_response();
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -177,6 +177,23 @@ async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op>
             .unwrap();
         tx.commit().await.unwrap();
     }
+    // A first version of the branding section, for the restore operation.
+    let record = state.tenancy.tenants.get(a).await.unwrap();
+    let platform = gatehouse_tenancy::settings::EffectiveSettings::platform(&state.config.settings);
+    gatehouse_tenancy::sections::update(
+        &gatehouse_tenancy::sections::Writer {
+            db: &state.db,
+            bus: &state.bus,
+            keyring: &state.keyring,
+            platform: &platform,
+            actor: gatehouse_core::audit::Actor::system(),
+        },
+        &record,
+        "branding",
+        json!({ "company_name": "Matrix" }),
+    )
+    .await
+    .unwrap();
     let t = |p: &str| format!("/api/v1/tenants/{a}{p}");
     let op = |name, reach, method, uri: String, body| Op {
         name,
@@ -312,6 +329,28 @@ async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op>
             None,
         ),
         op("audit log", Reach::Tenant, "GET", t("/audit"), None),
+        op("get config", Reach::Tenant, "GET", t("/config"), None),
+        op(
+            "put config",
+            Reach::Tenant,
+            "PUT",
+            t("/config/branding"),
+            Some(json!({ "company_name": "Matrix Two" })),
+        ),
+        op(
+            "config versions",
+            Reach::Tenant,
+            "GET",
+            t("/config/branding/versions"),
+            None,
+        ),
+        op(
+            "restore config",
+            Reach::Tenant,
+            "POST",
+            t("/config/branding/versions/1/restore"),
+            None,
+        ),
     ]
 }
 
@@ -708,4 +747,383 @@ async fn api_the_openapi_document_is_3_1_and_describes_every_operation() {
     // An unknown operation is a problem document too.
     let (status, problem, _) = call(&app, None, "GET", "/api/v1/nothing", None).await;
     assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
+}
+
+/// The rows of `tenant` in every table that has a `tenant_id` column, by
+/// table (counted inside the tenant's row-level-security context).
+async fn rows_per_table(state: &AppState, tenant: TenantId) -> Vec<(String, i64)> {
+    let mut tx = state.db.tenant_tx(tenant).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select table_name::text from information_schema.columns
+         where table_schema = 'public' and column_name = 'tenant_id' order by 1",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for table in tables {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "select count(*) from {table} where tenant_id = $1"
+        ))
+        .bind(tenant.as_uuid())
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        out.push((table, n));
+    }
+    out
+}
+
+#[tokio::test]
+async fn api_deleting_a_tenant_removes_its_rows_in_every_table_and_its_redis_keys() {
+    use gatehouse_admin::roles;
+    use gatehouse_oidc::refresh::{self, RefreshGrant};
+    let (app, state) = app().await;
+    let platform = token(&app, &state, PLATFORMS_SLUG, PLATFORM_SCOPES).await;
+    let p = Some(platform.as_str());
+    let slug = unique_slug("gone");
+    let keep = unique_slug("kept");
+    for s in [&slug, &keep] {
+        let (status, body, _) = call(
+            &app,
+            p,
+            "POST",
+            "/api/v1/tenants",
+            Some(json!({ "slug": s, "display_name": "T" })),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut ids = Vec::new();
+    for s in [&slug, &keep] {
+        let t = state.tenancy.tenants.get(s).await.unwrap();
+        // Signing keys (built with the provider), a user with a custom role,
+        // a client (the token helper makes one and audit records with it),
+        // a consent, a refresh token, settings.
+        let _ = token(&app, &state, s, TENANT_SCOPES).await;
+        let user = user_in(&state, t.id, "alice").await;
+        let client = client_in(&state, t.id).await;
+        let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+        roles::create(&mut tx, "editor", "").await.unwrap();
+        roles::assign(&mut tx, false, user, "editor").await.unwrap();
+        gatehouse_oidc::consents::grant(&mut tx, user, &client, &["openid"])
+            .await
+            .unwrap();
+        refresh::issue(
+            &mut tx,
+            &RefreshGrant {
+                family_id: uuid::Uuid::new_v4(),
+                client_id: client.clone(),
+                user_id: user,
+                scope: "openid".into(),
+                sid: None,
+                auth_time: time::OffsetDateTime::now_utc(),
+                acr: None,
+                amr: vec![],
+            },
+            3600,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        tx.commit().await.unwrap();
+        gatehouse_tenancy::settings::put_section(
+            &state.db,
+            &state.bus,
+            &t,
+            "branding",
+            json!({ "application": { "title": "Gone soon" } }),
+        )
+        .await
+        .unwrap();
+        // Short-lived entries in Redis: a session-like value and a counter.
+        state
+            .kv
+            .set(t.id, "session:x", b"v", std::time::Duration::from_secs(600))
+            .await
+            .unwrap();
+        state
+            .kv
+            .incr_with_ttl(t.id, "throttle:x", std::time::Duration::from_secs(600))
+            .await
+            .unwrap();
+        ids.push(t.id);
+    }
+    let (gone, kept) = (ids[0], ids[1]);
+    let before = rows_per_table(&state, gone).await;
+    let kept_before = rows_per_table(&state, kept).await;
+    for table in [
+        "users",
+        "clients",
+        "roles",
+        "user_roles",
+        "consents",
+        "refresh_tokens",
+        "signing_keys",
+        "audit_events",
+        "tenant_settings",
+    ] {
+        let n = before.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+        assert!(n.is_some_and(|n| n > 0), "{table}: {before:?}");
+    }
+
+    let (status, _, _) = call(
+        &app,
+        p,
+        "DELETE",
+        &format!("/api/v1/tenants/{slug}?confirm={slug}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let after = rows_per_table(&state, gone).await;
+    assert!(after.iter().all(|(_, n)| *n == 0), "{after:?}");
+    assert_eq!(
+        state
+            .kv
+            .ttls(gone, &["session:x", "throttle:x"])
+            .await
+            .unwrap(),
+        vec![None, None]
+    );
+    // The other tenant lost nothing.
+    assert_eq!(rows_per_table(&state, kept).await, kept_before);
+    assert!(state.kv.get(kept, "session:x").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions() {
+    let (app, state) = app().await;
+    let platform = token(&app, &state, PLATFORMS_SLUG, PLATFORM_SCOPES).await;
+    let slug = unique_slug("cfg");
+    let (status, _, _) = call(
+        &app,
+        Some(&platform),
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": slug, "display_name": "Configured" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let own = token(
+        &app,
+        &state,
+        &slug,
+        "gatehouse:config:read gatehouse:config:write",
+    )
+    .await;
+    let o = Some(own.as_str());
+    let cfg = |p: &str| format!("/api/v1/tenants/{slug}/config{p}");
+
+    // Ceilings and floors: 422 naming the field and the bound; nothing stored.
+    for (section, body, field, bound) in [
+        (
+            "oidc",
+            json!({ "access_token_ttl_secs": 999_999 }),
+            "oidc.access_token_ttl_secs",
+            "86400",
+        ),
+        (
+            "security",
+            json!({ "password_min_length": 4 }),
+            "security.password_min_length",
+            "from 12",
+        ),
+        (
+            "security",
+            json!({ "mfa": "sometimes" }),
+            "security.mfa",
+            "optional or required (the platform's floor)",
+        ),
+    ] {
+        let (status, problem, _) =
+            call(&app, o, "PUT", &cfg(&format!("/{section}")), Some(body)).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().contains(bound),
+            "{problem}"
+        );
+    }
+    let (_, all, _) = call(&app, o, "GET", &cfg(""), None).await;
+    assert_eq!(all["overrides"], json!({}), "nothing was stored");
+    assert_eq!(all["ceilings"]["oidc.access_token_ttl_secs"], 86_400);
+    assert_eq!(all["floors"]["security.password_min_length"], 12);
+    let (status, _, _) = call(&app, o, "PUT", &cfg("/nonsense"), Some(json!({}))).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = call(&app, o, "PUT", &cfg("/oidc"), Some(json!([1]))).await;
+    assert_eq!(status, 400);
+    // U+0000 cannot be stored by PostgreSQL: a malformed request, not a 503.
+    let (status, problem, _) = call(
+        &app,
+        o,
+        "PUT",
+        &cfg("/branding"),
+        Some(json!({ "company_name": "A\u{0}B" })),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    // A number PostgreSQL would keep but not give back readably: refused.
+    let (status, problem, _) = call(
+        &app,
+        o,
+        "PUT",
+        &cfg("/branding"),
+        Some(json!({ "size": 1.797_693_134_862_315_7e308 })),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("branding.size"))
+    );
+    let (status, _, _) = call(&app, Some(&platform), "GET", "/api/v1/tenants?q=a%00", None).await;
+    assert_eq!(status, 422);
+    let (status, _, _) = call(&app, o, "GET", &cfg("/bran%00ding/versions"), None).await;
+    assert_eq!(status, 404);
+
+    // A change within bounds takes effect: the token endpoint uses it.
+    let (status, v1, _) = call(
+        &app,
+        o,
+        "PUT",
+        &cfg("/oidc"),
+        Some(json!({ "access_token_ttl_secs": 900 })),
+    )
+    .await;
+    assert_eq!((status, v1["version"].as_i64()), (200, Some(1)), "{v1}");
+    let (status, v2, _) = call(
+        &app,
+        o,
+        "PUT",
+        &cfg("/oidc"),
+        Some(json!({ "access_token_ttl_secs": 1800 })),
+    )
+    .await;
+    assert_eq!((status, v2["version"].as_i64()), (200, Some(2)));
+    let fresh = token(&app, &state, &slug, "gatehouse:config:read").await;
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            fresh.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        1800
+    );
+
+    // Secrets: sent in clear, never returned, kept when left out.
+    let smtp = json!({ "smtp": { "host": "smtp.cfg.example", "from": "no-reply@cfg.example", "username": "u", "password": "hunter2-secret" } });
+    let (status, stored, _) = call(&app, o, "PUT", &cfg("/notifications"), Some(smtp)).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["document"]["smtp"]["password_set"], true);
+    let (status, kept, _) = call(
+        &app,
+        o,
+        "PUT",
+        &cfg("/notifications"),
+        Some(json!({ "smtp": { "host": "smtp2.cfg.example", "from": "no-reply@cfg.example", "username": "u" } })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        kept["document"]["smtp"]["password_set"], true,
+        "left out: kept"
+    );
+    let (_, all, _) = call(&app, o, "GET", &cfg(""), None).await;
+    let (_, history, _) = call(&app, o, "GET", &cfg("/notifications/versions"), None).await;
+    let (_, log, _) = call(
+        &app,
+        Some(&platform),
+        "GET",
+        &format!("/api/v1/tenants/{slug}/audit?action=settings.changed"),
+        None,
+    )
+    .await;
+    for shown in [&all, &history, &log] {
+        let text = shown.to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("password_sealed"), "{text}");
+    }
+    let record = state.tenancy.tenants.get(&slug).await.unwrap();
+    let mut tx = state.db.tenant_tx(record.id).await.unwrap();
+    let raw: Value =
+        sqlx::query_scalar("select document from tenant_settings where section = 'notifications'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!raw.to_string().contains("hunter2"), "stored sealed");
+    let opened =
+        gatehouse_core::mail::SmtpSettings::from_notifications(&raw, &state.keyring, record.id)
+            .unwrap()
+            .unwrap();
+    assert!(format!("{opened:?}").contains("smtp2.cfg.example"));
+
+    // Versions: who and what; restoring 1 makes version 3.
+    let (_, history, _) = call(&app, o, "GET", &cfg("/oidc/versions"), None).await;
+    let items = history["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["version"], 2);
+    assert_eq!(items[0]["actor_kind"], "client");
+    assert_eq!(
+        items[1]["document"],
+        json!({ "access_token_ttl_secs": 900 })
+    );
+    let (status, restored, _) = call(&app, o, "POST", &cfg("/oidc/versions/1/restore"), None).await;
+    assert_eq!(status, 200, "{restored}");
+    assert_eq!(restored["version"], 3);
+    assert_eq!(
+        restored["document"],
+        json!({ "access_token_ttl_secs": 900 })
+    );
+    let (status, _, _) = call(&app, o, "POST", &cfg("/oidc/versions/9/restore"), None).await;
+    assert_eq!(status, 404);
+    // Each change is audited with before and after.
+    let (_, log, _) = call(
+        &app,
+        Some(&platform),
+        "GET",
+        &format!("/api/v1/tenants/{slug}/audit?action=settings.changed"),
+        None,
+    )
+    .await;
+    let last = &log["items"][0];
+    assert_eq!(last["details"]["restored_from"], 1);
+    assert_eq!(
+        last["details"]["before"],
+        json!({ "access_token_ttl_secs": 1800 })
+    );
+    assert_eq!(
+        last["details"]["after"],
+        json!({ "access_token_ttl_secs": 900 })
+    );
+
+    // Another tenant's versions are not visible here (row-level security).
+    let other = unique_slug("cfg-b");
+    call(
+        &app,
+        Some(&platform),
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": other, "display_name": "Other" })),
+    )
+    .await;
+    let (_, theirs, _) = call(
+        &app,
+        Some(&platform),
+        "GET",
+        &format!("/api/v1/tenants/{other}/config/oidc/versions"),
+        None,
+    )
+    .await;
+    assert_eq!(theirs["items"], json!([]));
 }

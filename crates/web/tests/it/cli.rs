@@ -65,6 +65,15 @@ async fn a_tenant_goes_through_its_lifecycle_with_json_output() {
         .await
         .json();
     assert_eq!(active["status"], "active");
+    // Archive keeps the tenant (and its slug) and activate restores it.
+    let archived = cli(&p, &["tenant", "archive", &slug, "--json"])
+        .await
+        .json();
+    assert_eq!(archived["status"], "inactive");
+    let restored = cli(&p, &["tenant", "activate", &slug, "--json"])
+        .await
+        .json();
+    assert_eq!(restored["status"], "active");
 
     let refused = cli(&p, &["tenant", "delete", &slug]).await;
     assert!(!refused.ok);

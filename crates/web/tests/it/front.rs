@@ -420,6 +420,7 @@ async fn front_prompt_none_with_a_session_needs_consent_and_then_returns_a_code(
         sid: None,
         acr: None,
         amr: vec![],
+        roles: None,
     };
     let hint = tokens::sign_id_token(&p, Alg::RS256, &claims).unwrap();
     let a = b
@@ -611,6 +612,7 @@ async fn front_logout_with_a_valid_hint_ends_the_session_and_returns_with_state(
             sid: Some(sid),
             acr: None,
             amr: vec![],
+            roles: None,
         },
     )
     .unwrap();
@@ -1159,4 +1161,57 @@ async fn front_pages_wear_the_tenants_brand_through_a_versioned_stylesheet() {
     assert!(!page
         .header("content-security-policy")
         .contains("unsafe-inline"));
+}
+
+#[tokio::test]
+async fn front_a_nul_character_in_a_form_query_or_path_is_a_clear_400() {
+    let fx = Fixture::new().await;
+    let mut b = Browser::default();
+    let to_login = b.get(&fx.app, &fx.authorize(&fx.first_party, &[])).await;
+    let login_page = b.get(&fx.app, &to_login.next()).await;
+    let (req, csrf) = (login_page.hidden("req"), login_page.hidden("csrf"));
+    for (uri, form) in [
+        (
+            fx.path("/login"),
+            vec![
+                ("req", req.as_str()),
+                ("csrf", csrf.as_str()),
+                ("username", "ali\0ce"),
+                ("password", PASSWORD),
+            ],
+        ),
+        (
+            fx.path("/token"),
+            vec![
+                ("grant_type", "client_credentials"),
+                ("client_id", "x\0"),
+                ("client_secret", "y"),
+            ],
+        ),
+    ] {
+        let a = b.post(&fx.app, &uri, &form).await;
+        assert_eq!(a.status, 400, "{uri}: {}", a.body);
+        let body: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(body["error"], "invalid_request", "{uri}");
+    }
+    for uri in [
+        fx.path("/admin/users/%00"),
+        format!("{}&login_hint=a%00", fx.authorize(&fx.first_party, &[])),
+    ] {
+        assert_eq!(b.get(&fx.app, &uri).await.status, 400, "{uri}");
+    }
+    // The same sign-in without it works.
+    let a = b
+        .post(
+            &fx.app,
+            &fx.path("/login"),
+            &[
+                ("req", &req),
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, 303, "{}", a.body);
 }

@@ -9,6 +9,7 @@ mod accounts;
 mod api;
 mod browser;
 mod cli;
+mod console;
 mod e2e;
 mod front;
 mod http;

@@ -1031,3 +1031,116 @@ async fn protocol_a_revoked_refresh_token_takes_its_grants_access_tokens_along()
     assert!(!active(json_of(&app, introspect(next_access)).await.1));
     assert!(!active(json_of(&app, introspect(other_access)).await.1));
 }
+
+/// The claims of a JWT, unverified (the tests above verify signatures).
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn protocol_the_roles_scope_puts_custom_roles_in_tokens_and_userinfo() {
+    use gatehouse_admin::roles;
+    let (app, state) = app().await;
+    let t = tenant(&state).await;
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    roles::create(&mut tx, "editor", "Edits").await.unwrap();
+    roles::create(&mut tx, "billing.viewer", "Reads invoices")
+        .await
+        .unwrap();
+    for role in ["editor", "billing.viewer", "admin"] {
+        roles::assign(&mut tx, false, t.user, role).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    // Another tenant's custom role of the same name is not this user's.
+    let other = tenant(&state).await;
+    let mut tx = state.db.tenant_tx(other.id).await.unwrap();
+    roles::create(&mut tx, "auditor", "").await.unwrap();
+    roles::assign(&mut tx, false, other.user, "auditor")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let code = code_for(&state, &t, "openid roles", Some(CHALLENGE)).await;
+    let (status, tok, _) = exchange(&app, &t, &code, Some(VERIFIER)).await;
+    assert_eq!(status, 200, "{tok}");
+    // Custom roles only, sorted; the administrative `admin` is never released.
+    let expected = json!(["billing.viewer", "editor"]);
+    assert_eq!(
+        payload(tok["id_token"].as_str().unwrap())["roles"],
+        expected
+    );
+    let access = tok["access_token"].as_str().unwrap();
+    assert_eq!(payload(access)["roles"], expected);
+    let bearer = format!("Bearer {access}");
+    let (status, info, _) = json_of(
+        &app,
+        get_with(
+            &format!("/t/{}/userinfo", t.slug),
+            &[("authorization", bearer.as_bytes())],
+        ),
+    )
+    .await;
+    assert_eq!((status, &info["roles"]), (200, &expected));
+
+    // Roles are read at every issue: a refresh sees a removed role.
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    roles::delete(&mut tx, "editor").await.unwrap();
+    tx.commit().await.unwrap();
+    let body = format!(
+        "grant_type=refresh_token&refresh_token={}",
+        tok["refresh_token"].as_str().unwrap()
+    );
+    let (status, next, _) = json_of(
+        &app,
+        post(
+            &format!("/t/{}/token", t.slug),
+            Some(&basic(&t.client_id, &t.secret)),
+            &body,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(
+        payload(next["id_token"].as_str().unwrap())["roles"],
+        json!(["billing.viewer"])
+    );
+
+    // Without the scope: no claim anywhere. A user without custom roles
+    // gets an empty array with the scope.
+    let code = code_for(&state, &t, "openid profile", Some(CHALLENGE)).await;
+    let (_, tok, _) = exchange(&app, &t, &code, Some(VERIFIER)).await;
+    assert!(payload(tok["id_token"].as_str().unwrap())
+        .get("roles")
+        .is_none());
+    assert!(payload(tok["access_token"].as_str().unwrap())
+        .get("roles")
+        .is_none());
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    roles::delete(&mut tx, "billing.viewer").await.unwrap();
+    tx.commit().await.unwrap();
+    let code = code_for(&state, &t, "openid roles", Some(CHALLENGE)).await;
+    let (_, tok, _) = exchange(&app, &t, &code, Some(VERIFIER)).await;
+    assert_eq!(
+        payload(tok["id_token"].as_str().unwrap())["roles"],
+        json!([])
+    );
+
+    // The scope is advertised.
+    let (_, doc, _) = json_of(
+        &app,
+        get(&format!("/t/{}/.well-known/openid-configuration", t.slug)),
+    )
+    .await;
+    assert!(doc["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("roles")));
+    assert!(doc["claims_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("roles")));
+}
