@@ -8,5 +8,6 @@ pub mod api;
 pub mod audit;
 pub mod bootstrap;
 pub mod roles;
+pub mod transfer;
 
 pub use gatehouse_oidc::StoreError;

@@ -128,6 +128,8 @@ pub mod action {
     /// An administrator removed a user's second factors.
     pub const MFA_RESET: &str = "mfa.reset";
     pub const CLIENT_UPDATED: &str = "client.updated";
+    /// The tenant was created from an export document.
+    pub const TENANT_IMPORTED: &str = "tenant.imported";
 }
 
 /// One event to record.

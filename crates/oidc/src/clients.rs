@@ -308,6 +308,132 @@ pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client
     .await?)
 }
 
+/// A client as a tenant export carries it: its registration and its secret
+/// hash (SHA-256 of a 256-bit random secret: the client keeps working
+/// after an import, and the hash reveals nothing usable).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortableClient {
+    pub client_id: String,
+    pub name: String,
+    pub public: bool,
+    pub first_party: bool,
+    pub auth_method: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub id_token_signed_response_alg: String,
+    pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
+    pub secret_hash: Option<String>,
+}
+
+/// Every client of the tenant, as [`PortableClient`]s, by client_id.
+pub async fn export_all(tx: &mut TenantTx) -> Result<Vec<PortableClient>, StoreError> {
+    Ok(sqlx::query_as!(
+        PortableClient,
+        "select client_id, name, public, first_party, auth_method, redirect_uris,
+                post_logout_redirect_uris, grant_types, scopes, id_token_signed_response_alg,
+                jwks, jwks_uri, secret_hash
+         from clients order by client_id",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Registers an exported client under its own client_id, after the checks
+/// of [`create`] (name, redirect URIs, method, grants, keys, scopes, ID
+/// token algorithm) and of its secret hash (64 hex digits, present exactly
+/// when the client authenticates with a secret).
+pub async fn import(
+    tx: &mut TenantTx,
+    c: &PortableClient,
+    allow_http: bool,
+) -> Result<(), StoreError> {
+    let id_ok = !c.client_id.is_empty()
+        && c.client_id.len() <= 128
+        && c.client_id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.' | '~'));
+    if !id_ok {
+        return Err(StoreError::Invalid(format!(
+            "client_id {:?} must be 1 to 128 of A-Z a-z 0-9 - _ . ~",
+            c.client_id
+        )));
+    }
+    let new = NewClient {
+        name: c.name.clone(),
+        redirect_uris: c.redirect_uris.clone(),
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        public: c.public,
+        first_party: c.first_party,
+        allow_http,
+        auth_method: Some(c.auth_method.clone()),
+        grant_types: c.grant_types.clone(),
+        scopes: c.scopes.clone(),
+        jwks: c.jwks.clone(),
+        jwks_uri: c.jwks_uri.clone(),
+    };
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StoreError::Invalid(
+            "client name must be 1 to 200 characters".into(),
+        ));
+    }
+    for u in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+    {
+        check_redirect_uri(u, allow_http)?;
+    }
+    let (auth_method, grant_types) = new.checked()?;
+    if crate::keys::Alg::parse(&c.id_token_signed_response_alg).is_none() {
+        return Err(StoreError::Invalid(format!(
+            "unsupported ID token algorithm {:?}",
+            c.id_token_signed_response_alg
+        )));
+    }
+    let needs_secret = !c.public && auth_method != "private_key_jwt";
+    let hash_ok = match &c.secret_hash {
+        Some(h) => {
+            needs_secret && h.len() == 64 && h.chars().all(|ch| matches!(ch, '0'..='9' | 'a'..='f'))
+        }
+        None => !needs_secret,
+    };
+    if !hash_ok {
+        return Err(StoreError::Invalid(format!(
+            "client {:?}: secret_hash must be 64 lower-case hex digits exactly when the client authenticates with a secret",
+            c.client_id
+        )));
+    }
+    sqlx::query!(
+        "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
+                              redirect_uris, post_logout_redirect_uris, grant_types, scopes, jwks, jwks_uri,
+                              id_token_signed_response_alg)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        tx.tenant().as_uuid(),
+        Uuid::new_v4(),
+        c.client_id,
+        name,
+        c.secret_hash.as_deref(),
+        c.public,
+        c.first_party,
+        auth_method,
+        &new.redirect_uris,
+        &new.post_logout_redirect_uris,
+        &grant_types,
+        &new.scopes,
+        new.jwks.as_ref(),
+        new.jwks_uri.as_deref(),
+        c.id_token_signed_response_alg,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Replaces the client's redirect URIs and post-logout redirect URIs, each
 /// checked as at registration ([`check_redirect_uri`]); at least one
 /// redirect URI when the client uses the authorization code grant.

@@ -333,6 +333,88 @@ pub async fn search(
     .await?)
 }
 
+/// A user as a tenant export carries it: the account and its claims, and
+/// the password's argon2id hash (PHC string), so that the user signs in
+/// with the same password after an import. Second factors are not carried:
+/// their secrets are sealed for this deployment's master key and tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct PortableUser {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    pub address: Option<serde_json::Value>,
+    pub locale: Option<String>,
+    pub disabled: bool,
+    pub password_hash: Option<String>,
+}
+
+/// Every user of the tenant, by username.
+pub async fn export_all(tx: &mut TenantTx) -> Result<Vec<PortableUser>, StoreError> {
+    Ok(sqlx::query_as!(
+        PortableUser,
+        "select id, username, email, email_verified, name, given_name, family_name, phone_number,
+                phone_number_verified, address, locale, disabled, password_hash
+         from users order by lower(username)",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Creates an exported user under its own id (so `sub` stays the same),
+/// after the checks of [`create`] and of its password hash (an argon2id
+/// PHC string, or none).
+pub async fn import(tx: &mut TenantTx, u: &PortableUser) -> Result<(), StoreError> {
+    NewUser {
+        username: u.username.clone(),
+        email: u.email.clone(),
+        name: u.name.clone(),
+        password_hash: None,
+    }
+    .validate()?;
+    if let Some(h) = &u.password_hash {
+        if !h.starts_with("$argon2id$") || h.len() > 512 {
+            return Err(StoreError::Invalid(format!(
+                "user {:?}: password_hash must be an argon2id PHC string",
+                u.username
+            )));
+        }
+    }
+    if u.address.as_ref().is_some_and(|a| !a.is_object()) {
+        return Err(StoreError::Invalid(format!(
+            "user {:?}: address must be an object",
+            u.username
+        )));
+    }
+    sqlx::query!(
+        "insert into users (tenant_id, id, username, email, email_verified, name, given_name, family_name,
+                            phone_number, phone_number_verified, address, locale, disabled, password_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        tx.tenant().as_uuid(),
+        u.id,
+        u.username.trim(),
+        u.email.as_deref(),
+        u.email_verified,
+        u.name.as_deref(),
+        u.given_name.as_deref(),
+        u.family_name.as_deref(),
+        u.phone_number.as_deref(),
+        u.phone_number_verified,
+        u.address.as_ref(),
+        u.locale.as_deref(),
+        u.disabled,
+        u.password_hash.as_deref(),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Everything OpenID Connect can release about a user (Core §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserClaims {

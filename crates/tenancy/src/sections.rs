@@ -386,21 +386,7 @@ pub async fn update(
     section: &str,
     mut doc: Value,
 ) -> Result<(Value, i32), SectionError> {
-    if !SECTIONS.contains(&section) {
-        return Err(SectionError::UnknownSection(
-            section.chars().take(64).collect(),
-        ));
-    }
-    if !doc.is_object() {
-        return Err(SectionError::NotAnObject);
-    }
-    if let Some(field) = unsafe_number(&doc, section) {
-        return Err(SectionError::Field {
-            field,
-            message: format!("must be a number from -{MAX_SAFE} to {MAX_SAFE} (RFC 7493 §2.2)"),
-        });
-    }
-    check(w.platform, section, &doc).map_err(SectionError::Bound)?;
+    validate(w.platform, section, &doc)?;
     let mut tx = w.db.tenant_tx(tenant.id).await?;
     let before = current(&mut tx, section).await?;
     seal_secrets(w.keyring, tenant.id, section, &mut doc, before.as_ref())?;
@@ -418,6 +404,49 @@ pub async fn update(
     tx.commit().await?;
     announce(w.bus, tenant).await;
     Ok((masked(section, &doc), version))
+}
+
+/// The checks of [`update`], without writing: a known section, a JSON
+/// object, numbers within the exact range, the platform's bounds kept.
+pub fn validate(
+    platform: &EffectiveSettings,
+    section: &str,
+    doc: &Value,
+) -> Result<(), SectionError> {
+    if !SECTIONS.contains(&section) {
+        return Err(SectionError::UnknownSection(
+            section.chars().take(64).collect(),
+        ));
+    }
+    if !doc.is_object() {
+        return Err(SectionError::NotAnObject);
+    }
+    if let Some(field) = unsafe_number(doc, section) {
+        return Err(SectionError::Field {
+            field,
+            message: format!("must be a number from -{MAX_SAFE} to {MAX_SAFE} (RFC 7493 §2.2)"),
+        });
+    }
+    check(platform, section, doc).map_err(SectionError::Bound)
+}
+
+/// `doc` without its sealed secrets, which open only under this
+/// deployment's master key and for this tenant, and the fields left out
+/// (`notifications.smtp.password`): a tenant export.
+pub fn portable(section: &str, doc: &Value) -> (Value, Vec<String>) {
+    let mut out = doc.clone();
+    let mut omitted = Vec::new();
+    for (s, path, clear_key, sealed_key) in SECRETS {
+        if s != section {
+            continue;
+        }
+        for (at, obj) in objects_at(&mut out, path) {
+            if obj.remove(sealed_key).is_some() {
+                omitted.push(format!("{section}.{at}.{clear_key}"));
+            }
+        }
+    }
+    (out, omitted)
 }
 
 /// Makes version `version` of `section` current again (as a new version),

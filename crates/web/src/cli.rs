@@ -107,6 +107,23 @@ enum TenantCommand {
         #[command(flatten)]
         out: JsonFlag,
     },
+    /// Print a tenant as one JSON document: settings, custom roles and
+    /// clients, and with --with-users its users (with password hashes).
+    Export {
+        slug: String,
+        /// Include the users, their password hashes and roles.
+        #[arg(long)]
+        with_users: bool,
+    },
+    /// Create a tenant from an export document (FILE, or - for standard input).
+    Import {
+        file: std::path::PathBuf,
+        /// Create it under this slug instead of the document's.
+        #[arg(long)]
+        slug: Option<String>,
+        #[command(flatten)]
+        out: JsonFlag,
+    },
     /// Delete a tenant and everything it owns. Cannot be undone.
     Delete {
         slug: String,
@@ -116,6 +133,16 @@ enum TenantCommand {
         #[command(flatten)]
         out: JsonFlag,
     },
+}
+
+fn transfer_failure(e: gatehouse_admin::transfer::TransferError) -> Failure {
+    use gatehouse_admin::transfer::TransferError;
+    match e {
+        TransferError::Invalid(m) => Failure::new("invalid_input", m),
+        TransferError::Tenant(e) => e.into(),
+        TransferError::Settings(e) => Failure::new("invalid_input", e.to_string()),
+        TransferError::Store(e) => Failure::new("database_error", e.to_string()),
+    }
 }
 
 /// A failed command: what to tell the user, and a stable code for `--json`.
@@ -195,7 +222,10 @@ impl Command {
                 | TenantCommand::Suspend { out, .. }
                 | TenantCommand::Activate { out, .. }
                 | TenantCommand::Archive { out, .. }
+                | TenantCommand::Import { out, .. }
                 | TenantCommand::Delete { out, .. } => out.json,
+                // Its output is the document itself (JSON); errors too.
+                TenantCommand::Export { .. } => true,
             },
             Command::Keys(KeysCommand::List(a) | KeysCommand::Rotate(a)) => a.json,
             Command::Keys(KeysCommand::Reseal { json }) => *json,
@@ -330,6 +360,48 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
         TenantCommand::Suspend { slug, out } => {
             let t = tenants.set_status(&slug, TenantStatus::Suspended).await?;
             print_tenant(&t, out.json, "suspended");
+        }
+        TenantCommand::Export { slug, with_users } => {
+            let state = app_state(config.clone())?;
+            let record = tenants.get(&slug).await?;
+            let doc = gatehouse_admin::transfer::export(&state.db, &record, with_users)
+                .await
+                .map_err(transfer_failure)?;
+            let text = serde_json::to_string_pretty(&doc)
+                .map_err(|e| Failure::new("error", e.to_string()))?;
+            println!("{text}");
+        }
+        TenantCommand::Import { file, slug, out } => {
+            let raw = if file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| Failure::new("invalid_input", format!("standard input: {e}")))?;
+                s
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| {
+                    Failure::new("invalid_input", format!("{}: {e}", file.display()))
+                })?
+            };
+            let doc: gatehouse_admin::transfer::TenantDocument = serde_json::from_str(&raw)
+                .map_err(|e| {
+                    Failure::new("invalid_input", format!("not a tenant document: {e}"))
+                })?;
+            let state = app_state(config.clone())?;
+            let platform =
+                gatehouse_tenancy::settings::EffectiveSettings::platform(&config.settings);
+            let importer = gatehouse_admin::transfer::Importer {
+                db: &state.db,
+                bus: &state.bus,
+                keyring: &state.keyring,
+                platform: &platform,
+                tenants: &state.tenancy.tenants,
+                actor: gatehouse_core::audit::Actor::system(),
+                allow_http: config.environment == gatehouse_core::config::Environment::Development,
+            };
+            let t = gatehouse_admin::transfer::import(&importer, &doc, slug.as_deref())
+                .await
+                .map_err(transfer_failure)?;
+            print_tenant(&t, out.json, "imported");
         }
         TenantCommand::Archive { slug, out } => {
             let t = tenants.set_status(&slug, TenantStatus::Inactive).await?;

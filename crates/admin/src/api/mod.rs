@@ -264,9 +264,15 @@ where
                 "the body contains the character U+0000, which no field may hold",
             ));
         }
-        serde_json::from_value(value)
-            .map(Self)
-            .map_err(|e| Problem::invalid(format!("the body does not fit the operation: {e}")))
+        // Well-formed JSON of the wrong shape (a missing field, a number for
+        // a string): content the operation cannot process, 422 (RFC 9110
+        // §15.5.21); malformed JSON stays 400.
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            Problem::new(
+                "validation_failed",
+                format!("the body does not fit the operation: {e}"),
+            )
+        })
     }
 }
 

@@ -19,6 +19,8 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(list, create))
         .routes(routes!(get_one, delete))
         .routes(routes!(set_status))
+        .routes(routes!(export))
+        .routes(routes!(import))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -232,4 +234,80 @@ async fn delete(
         tracing::warn!(tenant = %t.slug, error = %e, "deleted tenant's Redis entries not purged; they expire");
     }
     Ok(no_content())
+}
+
+fn transfer_problem(e: crate::transfer::TransferError) -> Problem {
+    use crate::transfer::TransferError;
+    match e {
+        TransferError::Invalid(m) => Problem::new("validation_failed", m),
+        TransferError::Tenant(e) => problem(e),
+        TransferError::Settings(e) => Problem::new("validation_failed", e.to_string()),
+        TransferError::Store(e) => Problem::internal(e),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Include the users, with their password hashes and roles.
+    #[serde(default)]
+    pub users: bool,
+}
+
+/// The tenant as one JSON document (`format` `gatehouse.tenant/1`):
+/// settings (secrets left out), custom roles, clients with their secret
+/// hashes, and with `users=true` its users with their password hashes and
+/// roles. It needs the write scope: it carries credentials' hashes.
+#[utoipa::path(get, path = "/tenants/{slug}/export", tag = "tenants",
+    params(("slug" = String, Path), ExportQuery),
+    responses((status = 200, body = crate::transfer::TenantDocument),
+              (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("gatehouse" = ["gatehouse:tenants:write"])))]
+async fn export(
+    _: Authorized<TenantsWrite>,
+    State(state): State<ApiState>,
+    Segments(slug): Segments<String>,
+    Params(query): Params<ExportQuery>,
+) -> Result<Json<crate::transfer::TenantDocument>, Problem> {
+    let t = tenant_by_slug(&state, &slug).await?;
+    let doc = crate::transfer::export(&state.db, &t, query.users)
+        .await
+        .map_err(transfer_problem)?;
+    Ok(Json(doc))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Create the tenant under this slug instead of the document's.
+    pub slug: Option<String>,
+}
+
+/// Create a tenant from an export document. Everything is checked first;
+/// the import happens whole or not at all.
+#[utoipa::path(post, path = "/tenants/import", tag = "tenants",
+    params(ImportQuery),
+    request_body = crate::transfer::TenantDocument,
+    responses((status = 201, body = Tenant), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("gatehouse" = ["gatehouse:tenants:write"])))]
+async fn import(
+    auth: Authorized<TenantsWrite>,
+    State(state): State<ApiState>,
+    Params(query): Params<ImportQuery>,
+    Body(doc): Body<crate::transfer::TenantDocument>,
+) -> Result<Response, Problem> {
+    let importer = crate::transfer::Importer {
+        db: &state.db,
+        bus: &state.bus,
+        keyring: &state.keyring,
+        platform: &state.platform,
+        tenants: &state.tenancy.tenants,
+        actor: auth.caller.actor(),
+        allow_http: state.allow_http,
+    };
+    let t = crate::transfer::import(&importer, &doc, query.slug.as_deref())
+        .await
+        .map_err(transfer_problem)?;
+    Ok(created(Tenant::from(&t)))
 }

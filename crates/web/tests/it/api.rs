@@ -485,8 +485,16 @@ async fn api_tenants_are_created_listed_suspended_and_deleted_with_their_audit_r
     .await;
     assert_eq!(
         (status, problem["code"].as_str()),
-        (400, Some("invalid_request"))
+        (422, Some("validation_failed")),
+        "well-formed JSON of the wrong shape"
     );
+    let req = Request::post("/api/v1/tenants")
+        .header("authorization", format!("Bearer {platform}"))
+        .header("content-type", "application/json")
+        .body(Body::from("{\"slug\": "))
+        .unwrap();
+    let (status, text, _) = send(&app, req).await;
+    assert_eq!(status, 400, "malformed JSON: {text}");
     let (status, _, _) = call(&app, p, "GET", "/api/v1/tenants?limit=101", None).await;
     assert_eq!(status, 422);
 
@@ -1126,4 +1134,230 @@ async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions
     )
     .await;
     assert_eq!(theirs["items"], json!([]));
+}
+
+#[tokio::test]
+async fn api_a_tenant_exported_and_imported_keeps_its_clients_users_roles_and_settings() {
+    let (app, state) = app().await;
+    let platform = token(&app, &state, PLATFORMS_SLUG, PLATFORM_SCOPES).await;
+    let p = Some(platform.as_str());
+    let from = unique_slug("exp");
+    let (status, _, _) = call(
+        &app,
+        p,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": from, "display_name": "Exported" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let source = state.tenancy.tenants.get(&from).await.unwrap();
+    // A machine client (its secret must keep working), a user with a
+    // password and two roles, a custom role, settings with a sealed secret.
+    let hash = state
+        .hasher
+        .hash(gatehouse_web_test_password())
+        .await
+        .unwrap();
+    let mut tx = state.db.tenant_tx(source.id).await.unwrap();
+    let (m2m, secret) = clients::create(
+        &mut tx,
+        NewClient {
+            name: "m2m".into(),
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            first_party: false,
+            allow_http: false,
+            auth_method: Some("client_secret_post".into()),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["api".into()],
+            jwks: None,
+            jwks_uri: None,
+        },
+    )
+    .await
+    .unwrap();
+    let user = users::create(
+        &mut tx,
+        NewUser {
+            username: "ada".into(),
+            email: Some("ada@example.com".into()),
+            name: Some("Ada".into()),
+            password_hash: Some(hash.clone()),
+        },
+    )
+    .await
+    .unwrap();
+    gatehouse_admin::roles::create(&mut tx, "editor", "Edits")
+        .await
+        .unwrap();
+    for r in ["editor", "owner"] {
+        gatehouse_admin::roles::assign(&mut tx, false, user.id, r)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let own = token(&app, &state, &from, "gatehouse:config:write").await;
+    for (section, body) in [
+        ("branding", json!({ "company_name": "Exported Inc" })),
+        (
+            "notifications",
+            json!({ "smtp": { "host": "smtp.exp.example", "from": "a@exp.example", "username": "u", "password": "hunter2-secret" } }),
+        ),
+    ] {
+        let (status, _, _) = call(
+            &app,
+            Some(&own),
+            "PUT",
+            &format!("/api/v1/tenants/{from}/config/{section}"),
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+
+    // The export: no secret in clear, the sealed one named as left out.
+    let (status, doc, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{from}/export?users=true"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["format"], "gatehouse.tenant/1");
+    let text = doc.to_string();
+    assert!(!text.contains("hunter2") && !text.contains("password_sealed"));
+    assert!(
+        text.contains("notifications.smtp.password"),
+        "{}",
+        doc["omitted"]
+    );
+    assert_eq!(doc["users"][0]["username"], "ada");
+    assert_eq!(doc["users"][0]["roles"], json!(["editor", "owner"]));
+    // Without users: none, and said so.
+    let (_, lean, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{from}/export"),
+        None,
+    )
+    .await;
+    assert!(lean.get("users").is_none());
+    // Only a platform token with the write scope may export.
+    let reader = token(&app, &state, PLATFORMS_SLUG, "gatehouse:tenants:read").await;
+    let (status, _, _) = call(
+        &app,
+        Some(&reader),
+        "GET",
+        &format!("/api/v1/tenants/{from}/export"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // Import under a new slug.
+    let to = unique_slug("imp");
+    let (status, made, _) = call(
+        &app,
+        p,
+        "POST",
+        &format!("/api/v1/tenants/import?slug={to}"),
+        Some(doc.clone()),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let target = state.tenancy.tenants.get(&to).await.unwrap();
+    let mut tx = state.db.tenant_tx(target.id).await.unwrap();
+    let ada = users::find_by_username(&mut tx, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ada.id, user.id, "sub stays the same");
+    assert_eq!(
+        users::password_hash(&mut tx, ada.id).await.unwrap(),
+        Some(hash)
+    );
+    assert_eq!(
+        gatehouse_admin::roles::of_user(&mut tx, ada.id)
+            .await
+            .unwrap(),
+        ["editor", "owner"]
+    );
+    tx.commit().await.unwrap();
+    // The client's old secret authenticates at the new tenant.
+    let body = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        m2m.client_id,
+        secret.unwrap()
+    );
+    let req = Request::post(format!("/t/{to}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, answer, _) = send(&app, req).await;
+    assert_eq!(status, 200, "{answer}");
+    let (_, config, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{to}/config"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        config["overrides"]["branding"]["company_name"],
+        "Exported Inc"
+    );
+    assert!(config["overrides"]["notifications"]["smtp"]
+        .get("password_set")
+        .is_none());
+    let (_, log, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{to}/audit?action=tenant.imported"),
+        None,
+    )
+    .await;
+    assert_eq!(log["items"][0]["details"]["users"], 1);
+
+    // Refusals change nothing: the same slug again (409), a bad document
+    // (422) that would fail only at its clients: no tenant is left behind.
+    let (status, _, _) = call(&app, p, "POST", "/api/v1/tenants/import", Some(doc.clone())).await;
+    assert_eq!(status, 409, "the source slug exists");
+    let mut bad = doc.clone();
+    bad["clients"][0]["secret_hash"] = json!("not-a-hash");
+    let left = unique_slug("imp-bad");
+    let (status, problem, _) = call(
+        &app,
+        p,
+        "POST",
+        &format!("/api/v1/tenants/import?slug={left}"),
+        Some(bad),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        state.tenancy.tenants.get(&left).await.is_err(),
+        "no half-imported tenant"
+    );
+    let mut wrong = doc;
+    wrong["format"] = json!("gatehouse.tenant/9");
+    let (status, _, _) = call(
+        &app,
+        p,
+        "POST",
+        &format!("/api/v1/tenants/import?slug={}", unique_slug("imp-fmt")),
+        Some(wrong),
+    )
+    .await;
+    assert_eq!(status, 422);
+}
+
+fn gatehouse_web_test_password() -> String {
+    "a long and unusual passphrase".into()
 }

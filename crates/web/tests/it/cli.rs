@@ -390,3 +390,93 @@ async fn keys_reseal_needs_a_current_master_key() {
     let err: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(err["error"], "no_master_key", "{err}");
 }
+
+#[tokio::test]
+async fn a_tenant_exported_to_a_file_is_imported_under_another_slug() {
+    let p = unique_redis_prefix();
+    let from = unique_slug("cli-exp");
+    let to = unique_slug("cli-imp");
+    assert!(
+        cli(&p, &["tenant", "create", "--slug", &from, "--name", "Exp"])
+            .await
+            .ok
+    );
+    let made = cli_with_stdin(
+        &p,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &from,
+            "--username",
+            "olga",
+            "--role",
+            "owner",
+            "--password-stdin",
+            "--json",
+        ],
+        "a long and unusual passphrase\n",
+    )
+    .await;
+    assert!(made.ok, "{}", made.stderr);
+    let unknown_role = cli_with_stdin(
+        &p,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &from,
+            "--username",
+            "olaf",
+            "--role",
+            "wizard",
+            "--password-stdin",
+        ],
+        "a long and unusual passphrase\n",
+    )
+    .await;
+    assert!(!unknown_role.ok, "an unknown role creates nothing");
+    let exported = cli(&p, &["tenant", "export", &from, "--with-users"]).await;
+    assert!(exported.ok, "{}", exported.stderr);
+    let doc = exported.json();
+    let names: Vec<&str> = doc["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["olga"], "olaf was not created");
+    assert_eq!(doc["users"][0]["roles"], serde_json::json!(["owner"]));
+    let file = std::env::temp_dir().join(format!("{from}.json"));
+    std::fs::write(&file, &exported.stdout).unwrap();
+    let imported = cli(
+        &p,
+        &[
+            "tenant",
+            "import",
+            file.to_str().unwrap(),
+            "--slug",
+            &to,
+            "--json",
+        ],
+    )
+    .await;
+    std::fs::remove_file(&file).unwrap();
+    assert!(imported.ok, "{}", imported.stderr);
+    assert_eq!(imported.json()["slug"], to.as_str());
+    let again = cli(&p, &["tenant", "export", &to, "--with-users"])
+        .await
+        .json();
+    assert_eq!(again["users"][0]["id"], doc["users"][0]["id"]);
+    assert_eq!(
+        again["users"][0]["password_hash"],
+        doc["users"][0]["password_hash"]
+    );
+    let garbage = cli_with_stdin(&p, &["tenant", "import", "-"], "{\"format\": 1}").await;
+    assert!(!garbage.ok);
+    assert!(
+        garbage.stderr.contains("not a tenant document"),
+        "{}",
+        garbage.stderr
+    );
+}
