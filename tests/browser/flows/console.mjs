@@ -17,7 +17,7 @@
 
 import { request } from 'node:http';
 
-import { launch, setScope, submit, variants } from '../lib/harness.mjs';
+import { SHOTS, launch, setScope, submit, variants } from '../lib/harness.mjs';
 import { createUser } from '../lib/cli.mjs';
 import { RUN, alertText, audit, eq, newPassword, notice, ok, shooter, signIn, tagOf } from '../lib/steps.mjs';
 
@@ -173,6 +173,29 @@ async function admin(env, variant) {
     await page_(b, 'admin: keys', snap, 'keys', status);
     await submit(page, () => page.getByRole('button', { name: 'Rotate keys' }).click());
     ok((await notice(page) || '').startsWith('The keys were rotated'), 'admin: keys rotated');
+
+    status = await submit(page, () => page.getByRole('link', { name: 'Settings' }).click());
+    await page_(b, 'admin: settings', snap, 'settings', status);
+    const original = { company: await page.inputValue('#company_name'), primary: await page.inputValue('#primary_color') };
+    await page.fill('#company_name', 'Acme Console');
+    await page.fill('#primary_color', '#0f766e');
+    status = await submit(page, () => page.getByRole('button', { name: 'Save brand' }).click());
+    ok((await notice(page) || '').startsWith('The brand was saved'), 'admin: the brand was saved');
+    await page.fill('#password_min_length', '4');
+    status = await submit(page, () => page.getByRole('button', { name: 'Save security policy' }).click());
+    eq(status, 422, 'admin: a password length below the platform floor is refused');
+    ok((await alertText(page) || '').includes('security.password_min_length'), 'admin: the refusal names the field and the bound');
+    await page_(b, 'admin: settings refused', snap, 'settings-refused', status, undefined, 422);
+    const preview = await b.context.newPage();
+    const r = await preview.goto(`${tenant.issuer}/admin/settings/preview`);
+    eq(r.status(), 200, 'admin: the preview of the sign-in page');
+    ok((await preview.title()).endsWith('· Acme Console'), `admin: the preview names the new company (${await preview.title()})`);
+    await preview.screenshot({ path: `${SHOTS}/${variant.name}-admin-preview.png`, fullPage: true });
+    await preview.close();
+    // Back to the tenant's brand, for what follows.
+    await page.fill('#company_name', original.company);
+    await page.fill('#primary_color', original.primary);
+    await submit(page, () => page.getByRole('button', { name: 'Save brand' }).click());
 
     status = await submit(page, () => page.getByRole('link', { name: 'Audit log' }).click());
     await page.fill('#action', 'user.');

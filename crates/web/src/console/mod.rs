@@ -19,6 +19,7 @@
 mod admin;
 mod audit_view;
 mod platform;
+mod settings;
 
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(admin::routes())
         .merge(platform::routes())
+        .merge(settings::routes())
         .route(CONSOLE_CSS_PATH, get(stylesheet))
 }
 
@@ -201,6 +203,7 @@ impl Console {
                 ("/admin/clients", "Clients"),
                 ("/admin/roles", "Roles"),
                 ("/admin/keys", "Keys"),
+                ("/admin/settings", "Settings"),
                 ("/admin/audit", "Audit log"),
             ],
             Area::Platform => &[("/platform/tenants", "Tenants")],

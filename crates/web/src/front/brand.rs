@@ -105,7 +105,7 @@ impl Rgb {
 
 /// A CSS font stack of family names only: letters, digits, spaces, commas,
 /// hyphens and quotes, at most 200 characters.
-fn font_stack(s: &str) -> Option<String> {
+pub(crate) fn font_stack(s: &str) -> Option<String> {
     let s = s.trim();
     let ok = !s.is_empty()
         && s.len() <= 200
@@ -116,7 +116,7 @@ fn font_stack(s: &str) -> Option<String> {
 
 /// An image for a page: an absolute https URL, or a `data:image/…` URI of
 /// at most 64 KiB.
-fn image_url(s: &str) -> Option<String> {
+pub(crate) fn image_url(s: &str) -> Option<String> {
     let s = s.trim();
     if s.len() > 65_536 {
         return None;

@@ -661,3 +661,112 @@ async fn console_platform_creates_finds_suspends_and_deletes_tenants() {
         .await;
     assert_eq!(reserved.status, 422);
 }
+
+#[tokio::test]
+async fn console_admin_settings_keep_the_platforms_bounds_and_show_the_brand() {
+    let fx = Fixture::new().await;
+    let (app, state, slug) = (&fx.app, &fx.state, fx.slug().to_owned());
+    staff(state, fx.tenant.id, "olga", &["owner"]).await;
+    let mut b = Browser::default();
+    sign_in(app, &mut b, &slug, &fx.path("/admin"), "olga").await;
+    let page = b.get(app, &fx.path("/admin/settings")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("csrf");
+    let path = fx.path("/admin/settings");
+    let stored = |state: AppState, tenant: TenantId| async move {
+        gatehouse_tenancy::settings::load_overrides(&state.db, tenant)
+            .await
+            .unwrap()
+    };
+
+    // Refused: a colour that is none, a floor, a ceiling. Nothing stored.
+    for form in [
+        vec![("section", "branding"), ("primary_color", "blue")],
+        vec![("section", "security"), ("mfa", "off")],
+        vec![("section", "security"), ("password_min_length", "8")],
+        vec![("section", "security"), ("session_ttl_secs", "99999999")],
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(form.iter().copied());
+        let a = b.post(app, &path, &f).await;
+        assert_eq!(a.status, 422, "{form:?}: {}", a.body);
+        assert!(a.body.contains("notice-error"));
+    }
+    assert!(stored(state.clone(), fx.tenant.id).await.is_empty());
+
+    let saved = b
+        .post(
+            app,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("section", "branding"),
+                ("company_name", "Acme Console"),
+                ("primary_color", "#0f766e"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.next(), fx.path("/admin/settings?done=branding"));
+    let saved = b
+        .post(
+            app,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("section", "security"),
+                ("mfa", "required"),
+                ("password_min_length", "16"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let now = stored(state.clone(), fx.tenant.id).await;
+    let get = |s: &str| {
+        now.iter()
+            .find(|(n, _)| n == s)
+            .map(|(_, d)| d.clone())
+            .unwrap()
+    };
+    assert_eq!(get("branding")["company_name"], "Acme Console");
+    assert_eq!(get("security")["password_min_length"], 16);
+    assert_eq!(get("security")["mfa"], "required");
+    let events = audited(state, fx.tenant.id, "settings.changed").await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].actor_name.as_deref(), Some("olga"));
+
+    // The preview is the sign-in page with the new brand (once the change
+    // has reached this node's provider).
+    let mut shown = String::new();
+    for _ in 0..100 {
+        shown = b.get(app, &fx.path("/admin/settings/preview")).await.body;
+        if shown.contains("Acme Console") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        shown.contains("Acme Console") && shown.contains("name=\"password\""),
+        "{shown}"
+    );
+    // Emptied fields fall back to the platform's.
+    let cleared = b
+        .post(
+            app,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("section", "security"),
+                ("mfa", ""),
+                ("password_min_length", ""),
+            ],
+        )
+        .await;
+    assert_eq!(cleared.status, 303);
+    let now = stored(state.clone(), fx.tenant.id).await;
+    let security = now
+        .iter()
+        .find(|(n, _)| n == "security")
+        .map(|(_, d)| d.clone())
+        .unwrap();
+    assert_eq!(security, serde_json::json!({}));
+}
