@@ -75,6 +75,13 @@ pub const AUTH_METHODS: [&str; 4] = [
 /// A JWK Set of public keys usable for client assertions: every key parses,
 /// has a kty, and holds no private member (RFC 7517 §4, RFC 7518 §6).
 pub fn check_jwks(jwks: &serde_json::Value) -> Result<(), StoreError> {
+    // Stored as jsonb: a number beyond the exact range would come back
+    // unreadable and make the client unusable.
+    if let Some(at) = gatehouse_tenancy::sections::unsafe_number(jwks, "jwks") {
+        return Err(StoreError::Invalid(format!(
+            "{at} is a number outside ±(2^53 - 1), which a JWK Set has no use for"
+        )));
+    }
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone())
         .map_err(|e| StoreError::Invalid(format!("the JWK Set does not parse: {e}")))?;
     if set.keys.is_empty() {
@@ -595,5 +602,19 @@ mod tests {
         assert!(check_redirect_uri("https://app.example.com/cb#x", false).is_err());
         assert!(check_redirect_uri("/relative", false).is_err());
         assert!(check_redirect_uri("javascript:alert(1)", false).is_err());
+    }
+
+    #[test]
+    fn a_jwk_set_with_a_number_beyond_the_exact_range_is_refused() {
+        let key = serde_json::json!({
+            "kty": "EC", "crv": "P-256", "kid": "k1", "alg": "ES256", "use": "sig",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+        });
+        assert!(check_jwks(&serde_json::json!({ "keys": [key.clone()] })).is_ok());
+        let mut huge = key;
+        huge["exp"] = serde_json::json!(1.797_693_134_862_315_7e308);
+        let e = check_jwks(&serde_json::json!({ "keys": [huge] })).unwrap_err();
+        assert!(e.to_string().contains("jwks.keys[0].exp"), "{e}");
     }
 }

@@ -208,7 +208,7 @@ const MAX_SAFE: u64 = (1 << 53) - 1;
 /// §2.2, I-JSON). PostgreSQL keeps such a number exactly, as a long
 /// decimal that reads back as out of range: one stored in a section would
 /// make the tenant's settings unreadable.
-fn unsafe_number(v: &Value, at: &str) -> Option<String> {
+pub fn unsafe_number(v: &Value, at: &str) -> Option<String> {
     match v {
         Value::Number(n) => {
             let ok = n.as_u64().is_some_and(|x| x <= MAX_SAFE)
