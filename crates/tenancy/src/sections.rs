@@ -25,14 +25,14 @@
 //! leaves the clear key out keeps the stored secret; `null` removes it.
 
 use gatehouse_core::audit::{self, action, Actor, Entry};
-use gatehouse_core::events::{Change, Event, EventBus};
+use gatehouse_core::events::EventBus;
 use gatehouse_core::secretbox::Keyring;
 use gatehouse_core::{Db, DbError, TenantId};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
-use crate::settings::{EffectiveSettings, SECTIONS};
+use crate::settings::{announce, EffectiveSettings, SECTIONS};
 use crate::tenants::TenantRecord;
 
 /// Built-in ceilings: (section, key, most seconds).
@@ -604,17 +604,6 @@ async fn audit_change(
     )
     .await?;
     Ok(())
-}
-
-async fn announce(bus: &EventBus, tenant: &TenantRecord) {
-    let event = Event::TenantChanged {
-        tenant_id: tenant.id,
-        slug: tenant.slug.to_string(),
-        change: Change::Settings,
-    };
-    if let Err(e) = bus.publish(&event).await {
-        tracing::warn!(error = %e, tenant = %tenant.slug, "settings committed but not announced");
-    }
 }
 
 #[cfg(test)]

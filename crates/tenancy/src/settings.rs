@@ -171,6 +171,15 @@ pub async fn put_section(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    announce(bus, tenant).await;
+    Ok(())
+}
+
+/// Tells every node that `tenant`'s settings changed (after the commit).
+/// A failed publish loses nothing durable: the change bumped the tenant's
+/// `updated_at`, so other nodes pick it up when their registry entry
+/// expires.
+pub(crate) async fn announce(bus: &EventBus, tenant: &TenantRecord) {
     let event = Event::TenantChanged {
         tenant_id: tenant.id,
         slug: tenant.slug.to_string(),
@@ -179,7 +188,6 @@ pub async fn put_section(
     if let Err(e) = bus.publish(&event).await {
         tracing::warn!(error = %e, tenant = %tenant.slug, "settings committed but not announced");
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -190,10 +190,7 @@ pub struct NewUserForm {
 async fn user_create(f: Front, form: Result<Form<NewUserForm>, FormRejection>) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Admin).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
         let blank = ListQuery::default();
         let again = |error: String| {
@@ -379,18 +376,36 @@ async fn user_act(
 ) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Admin).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let Ok(uid) = Uuid::parse_str(&id) else {
             return user_view(&c, &id, c.layout("/admin/users"), StatusCode::NOT_FOUND).await;
         };
         let f = &c.f;
         let platforms = f.provider.tenant.slug.as_str() == PLATFORMS_SLUG;
-        // A new password is hashed before the transaction opens.
+        // A new password is checked against the policy (with the user's
+        // names, which it must not contain) and hashed before the
+        // transaction opens.
         let hash = if form.act == "password" {
-            let problems = policy::problems(f, &form.password, &[]);
+            let target = async {
+                let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+                let user = users::get(&mut tx, uid).await?;
+                tx.commit().await?;
+                Ok::<_, Failure>(user)
+            }
+            .await
+            .map_err(|e| f.fail(e))?;
+            let context: Vec<&str> = target
+                .iter()
+                .flat_map(|u| {
+                    [
+                        Some(u.username.as_str()),
+                        u.email.as_deref(),
+                        u.name.as_deref(),
+                    ]
+                })
+                .flatten()
+                .collect();
+            let problems = policy::problems(f, &form.password, &context);
             if !problems.is_empty() {
                 let layout = c.layout("/admin/users").with_error(problems.join(" "));
                 return user_view(&c, &id, layout, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -684,10 +699,7 @@ struct SecretPage {
 async fn client_create(f: Front, form: Result<Form<NewClientForm>, FormRejection>) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Admin).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
         let machine = form.kind == "machine";
         let new = NewClient {
@@ -843,10 +855,7 @@ async fn client_act(
 ) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Admin).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
         let outcome = async {
             let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
@@ -1079,10 +1088,7 @@ pub struct RoleAction {
 async fn roles_act(f: Front, form: Result<Form<RoleAction>, FormRejection>) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Admin).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
         let name = form.name.trim().to_owned();
         let outcome = async {
@@ -1215,10 +1221,7 @@ pub struct CsrfOnly {
 async fn keys_rotate(f: Front, form: Result<Form<CsrfOnly>, FormRejection>) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Admin).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
         f.state
             .rotator()

@@ -191,6 +191,21 @@ impl Console {
         Ok(())
     }
 
+    /// The form of a change, once [`Console::may_change`] lets it through:
+    /// an unreadable form is answered like a missing CSRF token.
+    #[allow(clippy::result_large_err)]
+    pub fn change_form<T>(
+        &self,
+        form: Result<axum::extract::Form<T>, axum::extract::rejection::FormRejection>,
+        csrf: fn(&T) -> &str,
+    ) -> Result<T, Response> {
+        let Ok(axum::extract::Form(form)) = form else {
+            return Err(self.f.fail(Failure::csrf()));
+        };
+        self.may_change(csrf(&form))?;
+        Ok(form)
+    }
+
     /// The layout of a page whose navigation entry is `current`.
     pub fn layout(&self, current: &str) -> Layout {
         let base = self.f.url("");

@@ -165,10 +165,7 @@ fn capitalised(s: &str) -> String {
 async fn create(f: Front, form: Result<Form<NewTenantForm>, FormRejection>) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Platform).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
         match f
             .state
@@ -259,10 +256,7 @@ async fn act(
 ) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Platform).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let t = found(&c, &slug).await?;
         let f = &c.f;
         let tenants = &f.state.tenancy.tenants;

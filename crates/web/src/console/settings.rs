@@ -216,10 +216,7 @@ fn merged(
 async fn save(f: Front, form: Result<Form<SettingsForm>, FormRejection>) -> Response {
     answer(async {
         let c = Console::enter(f, Area::Admin).await?;
-        let Ok(Form(form)) = form else {
-            return Err(c.f.fail(Failure::csrf()));
-        };
-        c.may_change(&form.csrf)?;
+        let form = c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
         let section = match form.section.as_str() {
             "branding" => "branding",

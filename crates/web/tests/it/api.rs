@@ -1115,7 +1115,9 @@ async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions
         json!({ "access_token_ttl_secs": 900 })
     );
 
-    // Another tenant's versions are not visible here (row-level security).
+    // Two tenants' versions stay apart (row-level security): the other
+    // tenant writes its own oidc section; each sees only its own history,
+    // and an unfiltered count inside its context counts only its rows.
     let other = unique_slug("cfg-b");
     call(
         &app,
@@ -1125,6 +1127,15 @@ async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions
         Some(json!({ "slug": other, "display_name": "Other" })),
     )
     .await;
+    let (status, _, _) = call(
+        &app,
+        Some(&platform),
+        "PUT",
+        &format!("/api/v1/tenants/{other}/config/oidc"),
+        Some(json!({ "access_token_ttl_secs": 600 })),
+    )
+    .await;
+    assert_eq!(status, 200);
     let (_, theirs, _) = call(
         &app,
         Some(&platform),
@@ -1133,7 +1144,30 @@ async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions
         None,
     )
     .await;
-    assert_eq!(theirs["items"], json!([]));
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        theirs["items"][0]["document"],
+        json!({ "access_token_ttl_secs": 600 })
+    );
+    let (_, mine, _) = call(&app, o, "GET", &cfg("/oidc/versions"), None).await;
+    let versions: Vec<i64> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [3, 2, 1]);
+    let other_id = state.tenancy.tenants.get(&other).await.unwrap().id;
+    for (tenant, expected) in [(record.id, 5_i64), (other_id, 1)] {
+        let mut tx = state.db.tenant_tx(tenant).await.unwrap();
+        let n: i64 = sqlx::query_scalar("select count(*) from tenant_settings_versions")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // This tenant: oidc 1–3 and notifications 1–2.
+        assert_eq!(n, expected, "only the context's own rows");
+    }
 }
 
 #[tokio::test]

@@ -228,6 +228,19 @@ async fn console_admin_manages_users_roles_and_their_audit_records() {
             .await;
         assert_eq!(a.status, 422, "{act} {role}");
     }
+    // A password built from the user's address is refused, as everywhere else.
+    let named = b
+        .post(
+            app,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("do", "password"),
+                ("password", "mail-me-at-bob@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(named.status, 422, "{}", named.body);
     // Deleting needs the username typed again.
     let wrong = b
         .post(
