@@ -111,6 +111,10 @@ pub mod action {
     pub const TENANT_STATUS_CHANGED: &str = "tenant.status_changed";
     /// A platform operator or platform client acted inside the tenant.
     pub const TENANT_ENTERED: &str = "tenant.entered";
+    pub const TENANT_UPDATED: &str = "tenant.updated";
+    pub const DOMAIN_ADDED: &str = "domain.added";
+    pub const DOMAIN_CHANGED: &str = "domain.changed";
+    pub const DOMAIN_REMOVED: &str = "domain.removed";
     pub const USER_UPDATED: &str = "user.updated";
     pub const USER_DELETED: &str = "user.deleted";
     pub const ROLE_CREATED: &str = "role.created";

@@ -381,6 +381,34 @@ impl Throttle {
         }
         Ok(())
     }
+
+    /// Clears every action's counters (failures, delay, lock) of the
+    /// accounts named `names` (as [`Key::account`] takes them: a username,
+    /// an email address, a user id): an administrator's unlock.
+    pub async fn clear_accounts(&self, tenant: TenantId, names: &[&str]) -> Result<(), KvError> {
+        let keys: Vec<Key> = names.iter().map(|n| Key::account(n)).collect();
+        for action in [Action::Login, Action::Mfa, Action::Signup, Action::Reset] {
+            self.succeeded(tenant, action, &keys).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether sign-in as any of `names` is locked now after failures, and
+    /// for how much longer (an administrator's view; counts nothing).
+    pub async fn account_lock(
+        &self,
+        tenant: TenantId,
+        names: &[&str],
+    ) -> Result<Option<Duration>, KvError> {
+        let keys: Vec<Key> = names.iter().map(|n| Key::account(n)).collect();
+        Ok(match self.check(tenant, Action::Login, &keys).await? {
+            Verdict::Wait {
+                retry_after,
+                locked: true,
+            } => Some(retry_after),
+            _ => None,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -455,6 +455,7 @@ mod tests {
             jwks: None,
             jwks_uri: None,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
+            disabled: false,
         }
     }
 

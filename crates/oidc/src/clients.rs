@@ -32,6 +32,10 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// A disabled client authenticates nowhere and its tokens stop
+    /// verifying; the protocol's lookups ([`find`], [`find_record`]) do not
+    /// see it. [`get`] and the lists do.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -235,7 +239,8 @@ pub async fn create(
                               redirect_uris, post_logout_redirect_uris, grant_types, scopes, jwks, jwks_uri)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          returning client_id, name, public, first_party, auth_method, redirect_uris,
-                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at",
+                   post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at,
+                   disabled",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         Uuid::new_v4().simple().to_string(),
@@ -274,7 +279,7 @@ pub async fn find_record(
         "select client_id, name, public, first_party, auth_method, redirect_uris,
                 post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri,
                 created_at, secret_hash
-         from clients where client_id = $1",
+         from clients where client_id = $1 and not disabled",
         client_id,
     )
     .fetch_optional(&mut **tx)
@@ -294,20 +299,60 @@ pub async fn find_record(
             jwks: r.jwks,
             jwks_uri: r.jwks_uri,
             created_at: r.created_at,
+            disabled: false,
         },
         secret_hash: r.secret_hash,
     }))
 }
 
+/// An enabled client, for the protocol (a disabled one is not found).
 pub async fn find(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, StoreError> {
     Ok(find_record(tx, client_id).await?.map(|r| r.client))
+}
+
+/// A client whether enabled or not, for administration.
+pub async fn get(tx: &mut TenantTx, client_id: &str) -> Result<Option<Client>, StoreError> {
+    Ok(sqlx::query_as!(
+        Client,
+        "select client_id, name, public, first_party, auth_method, redirect_uris,
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri,
+                created_at, disabled
+         from clients where client_id = $1",
+        client_id,
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Disables or enables a client. Callers announce the change
+/// (`Change::Clients`) so every node drops its cached copy; a disabled
+/// client's refresh tokens are kept (enabling it restores its grants) but
+/// cannot be redeemed, since the client cannot authenticate.
+pub async fn set_disabled(
+    tx: &mut TenantTx,
+    client_id: &str,
+    disabled: bool,
+) -> Result<(), StoreError> {
+    let n = sqlx::query!(
+        "update clients set disabled = $2, updated_at = now() where client_id = $1",
+        client_id,
+        disabled,
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.bump_tenant_version().await?;
+    Ok(())
 }
 
 pub async fn find_by_name(tx: &mut TenantTx, name: &str) -> Result<Option<Client>, StoreError> {
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at, disabled
          from clients where name = $1 order by created_at limit 1",
         name,
     )
@@ -334,6 +379,9 @@ pub struct PortableClient {
     pub jwks: Option<serde_json::Value>,
     pub jwks_uri: Option<String>,
     pub secret_hash: Option<String>,
+    /// Documents from before clients could be disabled carry no field.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// Every client of the tenant, as [`PortableClient`]s, by client_id.
@@ -342,7 +390,7 @@ pub async fn export_all(tx: &mut TenantTx) -> Result<Vec<PortableClient>, StoreE
         PortableClient,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
                 post_logout_redirect_uris, grant_types, scopes, id_token_signed_response_alg,
-                jwks, jwks_uri, secret_hash
+                jwks, jwks_uri, secret_hash, disabled
          from clients order by client_id",
     )
     .fetch_all(&mut **tx)
@@ -418,8 +466,8 @@ pub async fn import(
     sqlx::query!(
         "insert into clients (tenant_id, id, client_id, name, secret_hash, public, first_party, auth_method,
                               redirect_uris, post_logout_redirect_uris, grant_types, scopes, jwks, jwks_uri,
-                              id_token_signed_response_alg)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                              id_token_signed_response_alg, disabled)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         c.client_id,
@@ -435,6 +483,7 @@ pub async fn import(
         new.jwks.as_ref(),
         new.jwks_uri.as_deref(),
         c.id_token_signed_response_alg,
+        c.disabled,
     )
     .execute(&mut **tx)
     .await?;
@@ -475,7 +524,7 @@ pub async fn set_redirect_uris(
     .await?
     .rows_affected();
     if n == 0 {
-        return match find(tx, client_id).await? {
+        return match get(tx, client_id).await? {
             None => Err(StoreError::NotFound),
             Some(_) => Err(StoreError::Invalid(
                 "a client of the authorization code grant needs at least one redirect URI".into(),
@@ -522,7 +571,7 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<Client>, StoreError> {
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at, disabled
          from clients order by created_at, client_id",
     )
     .fetch_all(&mut **tx)
@@ -538,7 +587,7 @@ pub async fn list_after(
     Ok(sqlx::query_as!(
         Client,
         "select client_id, name, public, first_party, auth_method, redirect_uris,
-                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at
+                post_logout_redirect_uris, grant_types, id_token_signed_response_alg, scopes, jwks, jwks_uri, created_at, disabled
          from clients where client_id > $1 order by client_id limit $2",
         after.unwrap_or(""),
         limit.clamp(1, 1000),

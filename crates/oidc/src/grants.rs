@@ -241,7 +241,7 @@ async fn authorization_code(
         let user = users::claims(&mut tx, grant.user_id)
             .await
             .map_err(OAuthError::internal)?;
-        if user.is_none_or(|u| u.disabled) {
+        if !user.is_some_and(|u| u.active()) {
             return Err(inactive());
         }
         None

@@ -20,6 +20,7 @@ pub mod pkce;
 pub mod provider;
 pub mod refresh;
 pub mod rotation;
+pub mod sessions;
 pub mod tokens;
 pub mod user_tokens;
 pub mod users;

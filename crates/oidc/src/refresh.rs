@@ -80,7 +80,7 @@ pub async fn issue(
         "insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope, sid,
                                      auth_time, acr, amr, expires_at)
          select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::bigint)
-         where exists (select 1 from users u where u.id = $6 and not u.disabled)",
+         where exists (select 1 from users u where u.id = $6 and not u.disabled and u.locked_at is null)",
         tx.tenant().as_uuid(),
         Uuid::new_v4(),
         grant.family_id,
@@ -150,7 +150,7 @@ pub async fn redeem(
                 old.acr, old.amr as \"amr!\", old.expires_at as \"expires_at!\",
                 old.used as \"used!\", old.revoked as \"revoked!\",
                 exists (select 1 from next) as \"rotated!\",
-                coalesce((select not u.disabled from users u where u.id = old.user_id), false)
+                coalesce((select not u.disabled and u.locked_at is null from users u where u.id = old.user_id), false)
                     as \"user_active!\"
          from old",
         secret_hash(token),

@@ -270,10 +270,13 @@ async fn is_revoked(kv: &Kv, p: &TenantProvider, c: &AccessClaims) -> Result<boo
 
 /// Verifies an access token of this tenant: signature by a key this tenant
 /// published (pinned to that key's algorithm), `typ` at+jwt (RFC 9068 §4),
-/// issuer, expiry, and not revoked. A token of another tenant fails here:
-/// its kid is not among this tenant's keys, and its issuer differs.
+/// issuer, expiry, not revoked, and issued to a client that still exists
+/// and is enabled (the provider's client cache: no database round trip
+/// once the client is cached). A token of another tenant fails here: its
+/// kid is not among this tenant's keys, and its issuer differs.
 pub async fn verify_access_token(
     kv: &Kv,
+    db: &gatehouse_core::Db,
     p: &TenantProvider,
     token: &str,
 ) -> Result<AccessClaims, OAuthError> {
@@ -298,6 +301,14 @@ pub async fn verify_access_token(
         .map_err(|_| invalid())?
         .claims;
     if is_revoked(kv, p, &claims).await? {
+        return Err(invalid());
+    }
+    // A deleted or disabled client's tokens stop with it.
+    if p.client(db, &claims.client_id)
+        .await
+        .map_err(OAuthError::internal)?
+        .is_none()
+    {
         return Err(invalid());
     }
     Ok(claims)

@@ -22,6 +22,16 @@ pub struct User {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// When an administrator locked the account; None when not locked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub locked_at: Option<OffsetDateTime>,
+}
+
+impl User {
+    /// Neither disabled nor locked: may sign in and use its grants.
+    pub fn active(&self) -> bool {
+        !self.disabled && self.locked_at.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -60,7 +70,7 @@ pub async fn create(tx: &mut TenantTx, new: NewUser) -> Result<User, StoreError>
         User,
         "insert into users (tenant_id, id, username, email, name, password_hash)
          values ($1, $2, $3, $4, $5, $6)
-         returning id, username, email, email_verified, name, disabled, created_at, updated_at",
+         returning id, username, email, email_verified, name, disabled, created_at, updated_at, locked_at",
         tenant,
         Uuid::new_v4(),
         new.username.trim(),
@@ -80,7 +90,7 @@ pub async fn find_by_username(
 ) -> Result<Option<User>, StoreError> {
     Ok(sqlx::query_as!(
         User,
-        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at, locked_at
          from users where lower(username) = lower($1)",
         username,
     )
@@ -92,7 +102,7 @@ pub async fn find_by_username(
 pub async fn find_by_email(tx: &mut TenantTx, email: &str) -> Result<Option<User>, StoreError> {
     Ok(sqlx::query_as!(
         User,
-        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at, locked_at
          from users where lower(email) = lower($1)",
         email.trim(),
     )
@@ -233,7 +243,7 @@ pub async fn set_password_hash(tx: &mut TenantTx, id: Uuid, hash: &str) -> Resul
 pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<Option<User>, StoreError> {
     Ok(sqlx::query_as!(
         User,
-        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at, locked_at
          from users where id = $1",
         id,
     )
@@ -251,6 +261,27 @@ pub async fn set_disabled(tx: &mut TenantTx, id: Uuid, disabled: bool) -> Result
          where id = $1",
         id,
         disabled
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Locks or unlocks the account (an administrator's hold). Locking moves
+/// the session epoch on, so the user is signed out everywhere; a locked
+/// user cannot sign in or redeem refresh tokens until unlocked.
+pub async fn set_locked(tx: &mut TenantTx, id: Uuid, locked: bool) -> Result<(), StoreError> {
+    let n = sqlx::query!(
+        "update users set locked_at = case when $2 then coalesce(locked_at, now()) end,
+                session_epoch = session_epoch + (case when $2 and locked_at is null then 1 else 0 end),
+                updated_at = now()
+         where id = $1",
+        id,
+        locked
     )
     .execute(&mut **tx)
     .await?
@@ -298,7 +329,7 @@ pub async fn list(
 ) -> Result<Vec<User>, StoreError> {
     Ok(sqlx::query_as!(
         User,
-        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at, locked_at
          from users where lower(username) > lower($1) order by lower(username) limit $2",
         after.unwrap_or(""),
         limit.clamp(1, 1000),
@@ -318,7 +349,7 @@ pub async fn search(
     let query = query.map(str::trim).filter(|q| !q.is_empty());
     Ok(sqlx::query_as!(
         User,
-        "select id, username, email, email_verified, name, disabled, created_at, updated_at
+        "select id, username, email, email_verified, name, disabled, created_at, updated_at, locked_at
          from users
          where lower(username) > lower($1)
            and ($3::text is null
@@ -433,13 +464,23 @@ pub struct UserClaims {
     pub updated_at: OffsetDateTime,
     /// Browser sessions that began under another epoch are over.
     pub session_epoch: i32,
+    /// Locked by an administrator.
+    pub locked: bool,
+}
+
+impl UserClaims {
+    /// Neither disabled nor locked: may sign in and use its grants.
+    pub fn active(&self) -> bool {
+        !self.disabled && !self.locked
+    }
 }
 
 pub async fn claims(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserClaims>, StoreError> {
     Ok(sqlx::query_as!(
         UserClaims,
         "select id, username, email, email_verified, name, given_name, family_name, phone_number,
-                phone_number_verified, address, locale, disabled, updated_at, session_epoch
+                phone_number_verified, address, locale, disabled, updated_at, session_epoch,
+                locked_at is not null as \"locked!\"
          from users where id = $1",
         id,
     )

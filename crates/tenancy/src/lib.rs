@@ -3,6 +3,7 @@
 //! [`Tenancy`], which ties them to the event bus so that a change announced
 //! anywhere evicts the tenant here.
 
+pub mod domains;
 pub mod pool;
 pub mod provider;
 pub mod registry;

@@ -273,6 +273,16 @@ fn is_ip_literal(host: &str) -> bool {
     host.starts_with('[') || host.parse::<Ipv4Addr>().is_ok()
 }
 
+/// Whether a host returned by [`normalize_host`] can never be a custom
+/// domain: an IP address, `localhost` and its subdomains, the base domain
+/// `base` and its subdomains.
+pub fn is_reserved_host(host: &str, base: Option<&str>) -> bool {
+    is_ip_literal(host)
+        || host == "localhost"
+        || host.ends_with(".localhost")
+        || base.is_some_and(|base| under_base(host, base).is_some())
+}
+
 /// `host` is `base` or a (possibly multi-level) subdomain of it; returns the
 /// part in front of `.{base}`, or `""` for `base` itself.
 fn under_base<'h>(host: &'h str, base: &str) -> Option<&'h str> {
@@ -346,11 +356,7 @@ impl Steps<'_> {
             Ok(host) => host,
             Err(e) => return Some(Err(e)),
         };
-        let never_custom = is_ip_literal(host)
-            || host == "localhost"
-            || host.ends_with(".localhost")
-            || base.is_some_and(|base| under_base(host, base).is_some());
-        (!never_custom).then(|| Ok(Step::Domain(host.to_owned())))
+        (!is_reserved_host(host, base)).then(|| Ok(Step::Domain(host.to_owned())))
     }
 
     fn subdomain(&mut self) -> Option<Result<Step, ResolveError>> {

@@ -131,6 +131,10 @@ impl Tenants {
         Self { db, bus }
     }
 
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     pub async fn create(
         &self,
         slug: &str,
@@ -275,6 +279,47 @@ impl Tenants {
         .await?;
         tx.commit().await?;
         self.announce(&tenant, Change::Status).await;
+        Ok(tenant)
+    }
+
+    /// Changes a tenant's display name (its slug never changes), recorded
+    /// in its audit log as done by `actor`.
+    pub async fn rename_by(
+        &self,
+        slug: &str,
+        display_name: &str,
+        actor: Actor,
+    ) -> Result<TenantRecord, TenantError> {
+        let display_name = display_name.trim();
+        if display_name.is_empty() || display_name.chars().count() > 200 {
+            return Err(TenantError::DisplayName);
+        }
+        let current = self.get(slug).await?;
+        let mut tx = self.db.tenant_tx(current.id).await?;
+        let row = sqlx::query_as!(
+            Row,
+            "update tenants set display_name = $2, updated_at = now() where id = $1
+             returning id, slug, display_name, status, builtin, created_at, updated_at",
+            current.id.as_uuid(),
+            display_name,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let tenant = row
+            .map(from_row)
+            .transpose()?
+            .ok_or(TenantError::NotFound)?;
+        audit::record(
+            &mut tx,
+            &Entry::new(actor, action::TENANT_UPDATED)
+                .target("tenant", tenant.slug.as_str())
+                .details(serde_json::json!({
+                    "display_name": { "before": current.display_name, "after": tenant.display_name },
+                })),
+        )
+        .await?;
+        tx.commit().await?;
+        self.announce(&tenant, Change::Settings).await;
         Ok(tenant)
     }
 

@@ -70,7 +70,16 @@ impl AppState {
             platform: Arc::new(EffectiveSettings::platform(&self.config.settings)),
             allow_http: self.config.environment == gatehouse_core::config::Environment::Development,
             rate_limit_per_minute: self.config.api_rate_limit_per_minute,
+            domain_rules: self.domain_rules(),
         }
+    }
+
+    /// The hosts no tenant may take as a custom domain: this deployment's.
+    pub fn domain_rules(&self) -> gatehouse_tenancy::domains::DomainRules {
+        gatehouse_tenancy::domains::DomainRules::new(
+            &self.config.public_url,
+            self.tenancy.resolver.config().base_domain.as_deref(),
+        )
     }
 
     /// Rotates keys for commands and the schedule.

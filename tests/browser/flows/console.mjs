@@ -88,6 +88,32 @@ async function platform(env, variant, email, password) {
 
     const discovery = `${new URL(acme.issuer).origin}/t/${slug}/.well-known/openid-configuration`;
     eq(await statusOf(discovery), 200, 'platform: the new tenant serves its discovery document');
+    ok((await page.locator('section[aria-labelledby=usage]').innerText()).includes('Users'), 'platform: the tenant page shows its usage');
+
+    // A custom domain: a bad one refused with the form kept, a good one
+    // made primary becomes the issuer.
+    await page.fill('#host', 'localhost');
+    status = await submit(page, () => page.getByRole('button', { name: 'Add domain' }).click());
+    eq(status, 422, 'platform: a reserved host is refused');
+    eq(await page.inputValue('#host'), 'localhost', 'platform: the domain form keeps what was typed');
+    await page_(b, 'platform: refused domain', snap, 'domain-refused', status, 'Platform', 422);
+    const host = `login.${slug}.example`;
+    await page.fill('#host', host);
+    await page.locator('input[name=primary]').check();
+    status = await submit(page, () => page.getByRole('button', { name: 'Add domain' }).click());
+    eq(status, 200, 'platform: the domain was added');
+    ok((await page.locator('section[aria-labelledby=domains] .rows').innerText()).includes(host), 'platform: the domain is listed');
+    await page_(b, 'platform: tenant with a domain', snap, 'tenant-domain', status, 'Platform');
+    // Every node learns of the change through the event bus, this one too.
+    const wanted = `${new URL(acme.issuer).protocol}//${host}`;
+    let issuer = '';
+    for (let i = 0; i < 50 && issuer !== wanted; i++) {
+      issuer = (await (await fetch(discovery)).json()).issuer;
+      if (issuer !== wanted) await new Promise((r) => setTimeout(r, 20));
+    }
+    eq(issuer, wanted, 'platform: the primary domain is the issuer');
+    await submit(page, () => page.getByRole('button', { name: `Remove ${host}` }).click());
+    ok((await notice(page) || '').startsWith('The domain was removed'), 'platform: the domain was removed');
     await submit(page, () => page.getByRole('button', { name: 'Suspend' }).click());
     ok((await notice(page) || '').startsWith('The tenant is suspended'), 'platform: suspended');
     eq(await statusOf(discovery), 403, 'platform: a suspended tenant answers 403');
@@ -147,7 +173,14 @@ async function admin(env, variant) {
     await page.selectOption('#role', 'readonly');
     await submit(page, () => page.getByRole('button', { name: 'Give role' }).click());
     ok((await page.locator('section[aria-labelledby=roles] .rows').innerText()).includes('readonly'), 'admin: the role was given');
-    await submit(page, () => page.getByRole('button', { name: 'Disable' }).click());
+    ok((await page.locator('section[aria-labelledby=sessions]').innerText()).includes('No browser is signed in'), 'admin: a new user has no sessions');
+    await submit(page, () => page.getByRole('button', { name: 'Lock' }).click());
+    ok((await notice(page) || '').startsWith('The user was locked'), 'admin: locked');
+    ok((await page.locator('dl.facts').innerText()).includes('locked'), 'admin: the status says locked');
+    await page_(b, 'admin: locked user', snap, 'user-locked', 200);
+    await submit(page, () => page.getByRole('button', { name: 'Unlock' }).click());
+    ok((await notice(page) || '').startsWith('The user was unlocked'), 'admin: unlocked');
+    await submit(page, () => page.getByRole('button', { name: 'Disable', exact: true }).click());
     ok((await notice(page) || '').startsWith('The user was disabled'), 'admin: disabled');
 
     status = await submit(page, () => page.getByRole('link', { name: 'Clients' }).click());
@@ -161,6 +194,11 @@ async function admin(env, variant) {
     await page_(b, 'admin: client secret', snap, 'client-secret', 200);
     status = await submit(page, () => page.getByRole('link', { name: 'Done' }).click());
     await page_(b, 'admin: client', snap, 'client', status);
+    await submit(page, () => page.getByRole('button', { name: 'Disable client' }).click());
+    ok((await notice(page) || '').startsWith('The client was disabled'), 'admin: the client was disabled');
+    await page_(b, 'admin: disabled client', snap, 'client-disabled', 200);
+    await submit(page, () => page.getByRole('button', { name: 'Enable client' }).click());
+    ok((await notice(page) || '').startsWith('The client was enabled'), 'admin: the client was enabled');
     ok(!(await page.content()).includes(secret), 'admin: the client page does not show the secret again');
 
     status = await submit(page, () => page.getByRole('link', { name: 'Roles' }).click());

@@ -244,7 +244,7 @@ async fn authenticate(state: &ApiState, token: &str) -> Result<Caller, Problem> 
     if provider.issuer != iss {
         return Err(invalid());
     }
-    let claims = tokens::verify_access_token(&state.kv, &provider, token)
+    let claims = tokens::verify_access_token(&state.kv, &state.db, &provider, token)
         .await
         .map_err(|_| invalid())?;
     Ok(Caller {

@@ -21,7 +21,7 @@ use super::{created, no_content, ApiState, Body, Page, PageQuery, Params, Segmen
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
-        .routes(routes!(get_one, delete))
+        .routes(routes!(get_one, update, delete))
         .routes(routes!(rotate_secret))
 }
 
@@ -46,6 +46,9 @@ pub struct Client {
     pub jwks_uri: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// A disabled client authenticates nowhere and its access tokens stop
+    /// verifying; enabling it restores it as it was.
+    pub disabled: bool,
     /// Only in the answer that made it (create); never again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
@@ -67,6 +70,7 @@ impl Client {
             jwks: c.jwks,
             jwks_uri: c.jwks_uri,
             created_at: c.created_at,
+            disabled: c.disabled,
             client_secret: secret,
         }
     }
@@ -196,10 +200,92 @@ async fn get_one(
     Segments((_, client_id)): Segments<(String, String)>,
 ) -> Result<Json<Client>, Problem> {
     let mut tx = state.db.tenant_tx(auth.tenant()?.id).await?;
-    let client = clients::find(&mut tx, &client_id)
+    let client = clients::get(&mut tx, &client_id)
         .await?
         .ok_or_else(|| Problem::not_found("client"))?;
     tx.commit().await?;
+    Ok(Json(Client::of(client, None)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientChange {
+    /// Disable (true) or enable (false) the client.
+    pub disabled: Option<bool>,
+    /// Replaces the redirect URIs (checked as at registration; at least one
+    /// for a client of the authorization code grant).
+    pub redirect_uris: Option<Vec<String>>,
+    /// Replaces the post-logout redirect URIs.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+}
+
+/// Change a client: disable or enable it, replace its redirect URIs. Every
+/// node drops its cached copy at once.
+#[utoipa::path(patch, path = "/tenants/{slug}/clients/{client_id}", tag = "clients",
+    params(("slug" = String, Path), ("client_id" = String, Path)),
+    request_body = ClientChange,
+    responses((status = 200, body = Client), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("gatehouse" = ["gatehouse:clients:write"])))]
+async fn update(
+    auth: Authorized<ClientsWrite>,
+    State(state): State<ApiState>,
+    Segments((_, client_id)): Segments<(String, String)>,
+    Body(change): Body<ClientChange>,
+) -> Result<Json<Client>, Problem> {
+    let tenant = auth.tenant()?;
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let before = clients::get(&mut tx, &client_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("client"))?;
+    let mut details = serde_json::Map::new();
+    if change.redirect_uris.is_some() || change.post_logout_redirect_uris.is_some() {
+        let redirect = change
+            .redirect_uris
+            .clone()
+            .unwrap_or_else(|| before.redirect_uris.clone());
+        let post_logout = change
+            .post_logout_redirect_uris
+            .clone()
+            .unwrap_or_else(|| before.post_logout_redirect_uris.clone());
+        clients::set_redirect_uris(
+            &mut tx,
+            &client_id,
+            &redirect,
+            &post_logout,
+            state.allow_http,
+        )
+        .await?;
+        details.insert(
+            "redirect_uris".into(),
+            serde_json::json!({ "before": before.redirect_uris, "after": redirect }),
+        );
+        details.insert(
+            "post_logout_redirect_uris".into(),
+            serde_json::json!({ "before": before.post_logout_redirect_uris, "after": post_logout }),
+        );
+    }
+    if let Some(disabled) = change.disabled {
+        clients::set_disabled(&mut tx, &client_id, disabled).await?;
+        details.insert(
+            "disabled".into(),
+            serde_json::json!({ "before": before.disabled, "after": disabled }),
+        );
+    }
+    if !details.is_empty() {
+        audit::record(
+            &mut tx,
+            &Entry::new(auth.caller.actor(), action::CLIENT_UPDATED)
+                .target("client", &client_id)
+                .details(serde_json::Value::Object(details)),
+        )
+        .await?;
+    }
+    let client = clients::get(&mut tx, &client_id)
+        .await?
+        .ok_or_else(|| Problem::not_found("client"))?;
+    tx.commit().await?;
+    announce(&state, tenant).await;
     Ok(Json(Client::of(client, None)))
 }
 

@@ -13,9 +13,12 @@ pub mod reference;
 mod audit_log;
 mod clients;
 mod config;
+mod domains;
 mod keys;
 mod roles;
+mod sessions;
 mod tenants;
+mod usage;
 mod users;
 
 use std::sync::Arc;
@@ -59,6 +62,8 @@ pub struct ApiState {
     pub allow_http: bool,
     /// Requests per client and minute; 0 disables the limit.
     pub rate_limit_per_minute: u64,
+    /// The hosts no tenant may take as a custom domain.
+    pub domain_rules: gatehouse_tenancy::domains::DomainRules,
 }
 
 #[derive(OpenApi)]
@@ -74,7 +79,10 @@ pub struct ApiState {
     components(schemas(Problem)),
     tags(
         (name = "tenants", description = "The platform's tenants (platform tokens)"),
+        (name = "domains", description = "A tenant's custom domains (platform tokens)"),
         (name = "users", description = "A tenant's users and their roles"),
+        (name = "sessions", description = "A user's browser sessions"),
+        (name = "usage", description = "What a tenant holds and how much it is used"),
         (name = "clients", description = "A tenant's OAuth clients"),
         (name = "roles", description = "A tenant's custom roles"),
         (name = "keys", description = "A tenant's signing keys"),
@@ -127,10 +135,13 @@ fn operations() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(tenants::routes())
         .merge(users::routes())
+        .merge(sessions::routes())
+        .merge(usage::routes())
         .merge(clients::routes())
         .merge(roles::routes())
         .merge(keys::routes())
         .merge(config::routes())
+        .merge(domains::routes())
         .merge(audit_log::routes())
         .split_for_parts();
     doc.servers = Some(vec![utoipa::openapi::Server::new(PREFIX)]);

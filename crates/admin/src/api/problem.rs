@@ -143,6 +143,12 @@ impl From<StoreError> for Problem {
     }
 }
 
+impl From<gatehouse_core::kv::KvError> for Problem {
+    fn from(e: gatehouse_core::kv::KvError) -> Self {
+        Self::internal(e)
+    }
+}
+
 impl From<gatehouse_core::DbError> for Problem {
     fn from(e: gatehouse_core::DbError) -> Self {
         Self::internal(e)

@@ -17,7 +17,7 @@ use super::{created, no_content, ApiState, Body, Page, PageQuery, Params, Segmen
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
-        .routes(routes!(get_one, delete))
+        .routes(routes!(get_one, update, delete))
         .routes(routes!(set_status))
         .routes(routes!(export))
         .routes(routes!(import))
@@ -118,6 +118,9 @@ pub struct NewTenant {
     /// 2 to 63 characters: lower-case letters, digits, hyphens.
     pub slug: String,
     pub display_name: String,
+    /// A custom domain for the tenant, made its primary domain (its issuer
+    /// becomes `https://{domain}`). Checked before the tenant is created.
+    pub domain: Option<String>,
 }
 
 /// Create a tenant (with its signing keys on first use).
@@ -134,13 +137,66 @@ async fn create(
     State(state): State<ApiState>,
     Body(new): Body<NewTenant>,
 ) -> Result<Response, Problem> {
-    let t = state
-        .tenancy
-        .tenants
+    let tenants = &state.tenancy.tenants;
+    // The domain is checked first, so a bad one creates nothing.
+    let domain = match &new.domain {
+        Some(raw) => {
+            let host = state
+                .domain_rules
+                .check(raw)
+                .map_err(super::domains::problem)?;
+            if tenants
+                .domain_holder(&host)
+                .await
+                .map_err(super::domains::problem)?
+                .is_some()
+            {
+                return Err(super::domains::taken(&host));
+            }
+            Some(host)
+        }
+        None => None,
+    };
+    let t = tenants
         .create_by(&new.slug, &new.display_name, auth.caller.actor())
         .await
         .map_err(problem)?;
+    if let Some(host) = domain {
+        tenants
+            .add_domain(&t, &host, true, &state.domain_rules, auth.caller.actor())
+            .await
+            .map_err(super::domains::problem)?;
+    }
     Ok(created(Tenant::from(&t)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantChange {
+    /// 1 to 200 characters.
+    pub display_name: String,
+}
+
+/// Rename a tenant (its display name; the slug never changes).
+#[utoipa::path(patch, path = "/tenants/{slug}", tag = "tenants",
+    params(("slug" = String, Path)),
+    request_body = TenantChange,
+    responses((status = 200, body = Tenant), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("gatehouse" = ["gatehouse:tenants:write"])))]
+async fn update(
+    auth: Authorized<TenantsWrite>,
+    State(state): State<ApiState>,
+    Segments(slug): Segments<String>,
+    Body(change): Body<TenantChange>,
+) -> Result<Json<Tenant>, Problem> {
+    let t = state
+        .tenancy
+        .tenants
+        .rename_by(&slug, &change.display_name, auth.caller.actor())
+        .await
+        .map_err(problem)?;
+    Ok(Json(Tenant::from(&t)))
 }
 
 /// One tenant.

@@ -34,6 +34,15 @@ pub struct User {
     pub email_verified: bool,
     pub name: Option<String>,
     pub disabled: bool,
+    /// Locked by an administrator: cannot sign in or redeem refresh tokens
+    /// until unlocked.
+    pub locked: bool,
+    /// When it was locked.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub locked_at: Option<OffsetDateTime>,
     /// Built-in and custom roles (in a list: omitted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
@@ -52,6 +61,8 @@ impl User {
             email_verified: u.email_verified,
             name: u.name,
             disabled: u.disabled,
+            locked: u.locked_at.is_some(),
+            locked_at: u.locked_at,
             roles,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -191,9 +202,13 @@ async fn get_one(
 pub struct UserChange {
     /// A disabled user cannot sign in, and is signed out everywhere.
     pub disabled: Option<bool>,
+    /// Lock (true): signed out everywhere, and no sign-in or refresh until
+    /// unlocked. Unlock (false) also clears the counters of failed sign-ins
+    /// that lock an account for a while on their own.
+    pub locked: Option<bool>,
 }
 
-/// Change a user: disable or enable.
+/// Change a user: disable or enable, lock or unlock.
 #[utoipa::path(patch, path = "/tenants/{slug}/users/{id}", tag = "users",
     params(("slug" = String, Path), ("id" = Uuid, Path)),
     request_body = UserChange,
@@ -222,11 +237,26 @@ async fn update(
         )
         .await?;
     }
+    if let Some(locked) = change.locked {
+        users::set_locked(&mut tx, id, locked).await?;
+        audit::record(
+            &mut tx,
+            &Entry::new(auth.caller.actor(), action::USER_UPDATED)
+                .target("user", id)
+                .details(serde_json::json!({
+                    "locked": { "before": before.locked_at.is_some(), "after": locked }
+                })),
+        )
+        .await?;
+    }
     let user = users::get(&mut tx, id)
         .await?
         .ok_or_else(|| Problem::not_found("user"))?;
     let roles = roles::of_user(&mut tx, id).await?;
     tx.commit().await?;
+    if change.locked == Some(false) {
+        crate::unlock_counters(&state.kv, auth.tenant()?.id, &user).await?;
+    }
     Ok(Json(User::of(user, Some(roles))))
 }
 

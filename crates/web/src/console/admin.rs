@@ -14,7 +14,7 @@ use gatehouse_core::ids::PLATFORMS_SLUG;
 use gatehouse_oidc::clients::{self, Client, NewClient};
 use gatehouse_oidc::keys::{self, KeyInfo};
 use gatehouse_oidc::users::{self, NewUser, User};
-use gatehouse_oidc::{mfa, passkeys, refresh, StoreError};
+use gatehouse_oidc::{mfa, passkeys, refresh, sessions, tokens, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -82,6 +82,7 @@ pub struct UserRow {
     pub email: String,
     pub name: String,
     pub disabled: bool,
+    pub locked: bool,
     pub created: String,
 }
 
@@ -93,6 +94,7 @@ impl From<User> for UserRow {
             email: u.email.unwrap_or_default(),
             name: u.name.unwrap_or_default(),
             disabled: u.disabled,
+            locked: u.locked_at.is_some(),
             created: stamp(u.created_at),
         }
     }
@@ -108,7 +110,19 @@ struct UsersPage {
     form: NewUserForm,
 }
 
-const USER_NOTICES: [(&str, &str); 8] = [
+const USER_NOTICES: [(&str, &str); 11] = [
+    (
+        "locked",
+        "The user was locked and signed out everywhere; they cannot sign in until unlocked.",
+    ),
+    (
+        "unlocked",
+        "The user was unlocked; failed sign-ins no longer hold the account.",
+    ),
+    (
+        "session-ended",
+        "The session was ended and the tokens issued in it revoked.",
+    ),
     ("created", "The user was created."),
     ("deleted", "The user was deleted."),
     (
@@ -268,6 +282,27 @@ struct UserPage {
     totp: bool,
     passkeys: i64,
     min_length: usize,
+    sessions: Vec<SessionRow>,
+    /// Failed sign-ins hold the account for this much longer.
+    throttled: Option<String>,
+}
+
+/// A live browser session on the user's page.
+pub struct SessionRow {
+    pub sid: String,
+    pub started: String,
+    pub methods: String,
+    pub device: String,
+}
+
+/// A wait in minutes, rounded up, for people.
+fn minutes(d: std::time::Duration) -> String {
+    let m = d.as_secs().div_ceil(60).max(1);
+    if m == 1 {
+        "1 minute".to_owned()
+    } else {
+        format!("{m} minutes")
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -320,12 +355,41 @@ async fn user_view(
         let custom = roles::list(&mut tx).await?;
         let totp = mfa::has_totp(&mut tx, id).await.map_err(internal)?;
         let passkeys = passkeys::count(&mut tx, id).await.map_err(internal)?;
+        let epoch = users::session_epoch(&mut tx, id).await?;
         tx.commit().await?;
-        Ok::<_, Failure>(Some((user, held, custom, totp, passkeys)))
+        let live: Vec<SessionRow> = sessions::list(&f.state.kv, f.tenant_id(), id)
+            .await?
+            .into_iter()
+            .filter(|s| s.epoch == epoch)
+            .map(|s| SessionRow {
+                started: time::OffsetDateTime::from_unix_timestamp(s.auth_time)
+                    .map(stamp)
+                    .unwrap_or_default(),
+                methods: s.amr.join(", "),
+                device: if s.user_agent.is_empty() {
+                    "unknown browser".to_owned()
+                } else {
+                    s.user_agent.clone()
+                },
+                sid: s.sid,
+            })
+            .collect();
+        let id_text = id.to_string();
+        let mut names = vec![user.username.as_str(), id_text.as_str()];
+        if let Some(email) = &user.email {
+            names.push(email);
+        }
+        let throttled = f
+            .state
+            .throttle
+            .account_lock(f.tenant_id(), &names)
+            .await?
+            .map(minutes);
+        Ok::<_, Failure>(Some((user, held, custom, totp, passkeys, live, throttled)))
     }
     .await
     .map_err(|e| f.fail(e))?;
-    let Some((user, held, custom, totp, passkeys)) = found else {
+    let Some((user, held, custom, totp, passkeys, live, throttled)) = found else {
         return Err(not_found());
     };
     let builtin: &[&str] = if platforms {
@@ -350,6 +414,8 @@ async fn user_view(
             totp,
             passkeys,
             min_length: policy::of(f).min_length,
+            sessions: live,
+            throttled,
         },
     ))
 }
@@ -366,6 +432,8 @@ pub struct UserAction {
     password: String,
     #[serde(default)]
     confirm: String,
+    #[serde(default)]
+    sid: String,
 }
 
 /// `POST {issuer}/admin/users/{id}`: one change, named by `do`.
@@ -382,6 +450,9 @@ async fn user_act(
         };
         let f = &c.f;
         let platforms = f.provider.tenant.slug.as_str() == PLATFORMS_SLUG;
+        if form.act == "end-session" {
+            return end_session(&c, uid, &form.sid).await;
+        }
         // A new password is checked against the policy (with the user's
         // names, which it must not contain) and hashed before the
         // transaction opens.
@@ -451,6 +522,25 @@ async fn user_act(
                         "disabled"
                     } else {
                         "enabled"
+                    }
+                }
+                "lock" | "unlock" => {
+                    let locked = form.act == "lock";
+                    if locked && uid == c.user.id {
+                        return Ok(Err("You cannot lock yourself.".to_owned()));
+                    }
+                    users::set_locked(&mut tx, uid, locked).await?;
+                    audit::record(
+                        &mut tx,
+                        &entry(action::USER_UPDATED).details(json!({
+                            "locked": { "before": user.locked_at.is_some(), "after": locked }
+                        })),
+                    )
+                    .await?;
+                    if locked {
+                        "locked"
+                    } else {
+                        "unlocked"
                     }
                 }
                 "sessions" => {
@@ -542,6 +632,20 @@ async fn user_act(
                 _ => return Ok(Err("Unknown action.".to_owned())),
             };
             tx.commit().await?;
+            // After the commit, the parts outside the database: what the
+            // user's sessions issued, and the counters an unlock clears.
+            match done {
+                "sessions" | "locked" | "disabled" | "password" => {
+                    for s in sessions::list(&f.state.kv, f.tenant_id(), uid).await? {
+                        tokens::revoke_session(&f.state.kv, &f.provider, &s.sid).await?;
+                    }
+                    sessions::end_all(&f.state.kv, f.tenant_id(), uid).await?;
+                }
+                "unlocked" => {
+                    gatehouse_admin::unlock_counters(&f.state.kv, f.tenant_id(), &user).await?;
+                }
+                _ => {}
+            }
             Ok::<_, Failure>(Ok(done))
         }
         .await
@@ -558,6 +662,44 @@ async fn user_act(
     .await
 }
 
+/// Ends one session of the user and revokes what it issued.
+async fn end_session(c: &Console, uid: Uuid, sid: &str) -> Result<Response, Response> {
+    let f = &c.f;
+    let ended = async {
+        let Some(ended) = sessions::end_one(&f.state.kv, f.tenant_id(), uid, sid).await? else {
+            return Ok(false);
+        };
+        sessions::end_tokens(&f.state.db, &f.state.kv, &f.provider, &ended.sid).await?;
+        let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+        audit::record(
+            &mut tx,
+            &Entry::new(c.actor(), action::SESSIONS_REVOKED)
+                .target("user", uid)
+                .ip(f.client_ip)
+                .details(json!({ "sid": ended.sid })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, Failure>(true)
+    }
+    .await
+    .map_err(|e| f.fail(e))?;
+    if ended {
+        Ok(c.back(&format!("/admin/users/{uid}"), "session-ended"))
+    } else {
+        let layout = c
+            .layout("/admin/users")
+            .with_error("That session has already ended.");
+        user_view(
+            c,
+            &uid.to_string(),
+            layout,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    }
+}
+
 // ---------------------------------------------------------------- clients
 
 pub struct ClientRow {
@@ -572,6 +714,7 @@ pub struct ClientRow {
     pub scopes: String,
     pub id_token_alg: String,
     pub created: String,
+    pub disabled: bool,
 }
 
 impl From<Client> for ClientRow {
@@ -588,6 +731,7 @@ impl From<Client> for ClientRow {
             scopes: c.scopes.join(" "),
             id_token_alg: c.id_token_signed_response_alg,
             created: stamp(c.created_at),
+            disabled: c.disabled,
         }
     }
 }
@@ -620,7 +764,12 @@ pub struct NewClientForm {
     scopes: String,
 }
 
-const CLIENT_NOTICES: [(&str, &str); 3] = [
+const CLIENT_NOTICES: [(&str, &str); 5] = [
+    (
+        "disabled",
+        "The client was disabled: it authenticates nowhere and its access tokens stop verifying, on every node.",
+    ),
+    ("enabled", "The client was enabled again."),
     (
         "deleted",
         "The client was deleted; it stopped authenticating on every node.",
@@ -807,7 +956,7 @@ async fn client_view(
     let f = &c.f;
     let found = async {
         let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-        let client = clients::find(&mut tx, id).await?;
+        let client = clients::get(&mut tx, id).await?;
         tx.commit().await?;
         Ok::<_, Failure>(client)
     }
@@ -859,7 +1008,7 @@ async fn client_act(
         let f = &c.f;
         let outcome = async {
             let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-            let Some(client) = clients::find(&mut tx, &id).await? else {
+            let Some(client) = clients::get(&mut tx, &id).await? else {
                 return Ok(Err("There is no such client.".to_owned()));
             };
             let entry = |act: &'static str| {
@@ -911,6 +1060,22 @@ async fn client_act(
                     )
                     .await?;
                     "alg"
+                }
+                "disable" | "enable" => {
+                    let disabled = form.act == "disable";
+                    clients::set_disabled(&mut tx, &client.client_id, disabled).await?;
+                    audit::record(
+                        &mut tx,
+                        &entry(action::CLIENT_UPDATED).details(json!({
+                            "disabled": { "before": client.disabled, "after": disabled }
+                        })),
+                    )
+                    .await?;
+                    if disabled {
+                        "disabled"
+                    } else {
+                        "enabled"
+                    }
                 }
                 "rotate" => {
                     let secret = match clients::rotate_secret(&mut tx, &client.client_id).await {

@@ -23,6 +23,7 @@ use super::audit_view::{self, AuditQuery};
 use super::{notice, stamp, Area, Console, Layout};
 use crate::front::{internal, page, Failure, Front};
 use crate::state::AppState;
+use gatehouse_tenancy::domains::DomainError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -73,9 +74,22 @@ struct TenantsPage {
     next: Option<String>,
     slug: String,
     name: String,
+    domain: String,
 }
 
-const NOTICES: [(&str, &str); 6] = [
+const NOTICES: [(&str, &str); 9] = [
+    (
+        "domain-added",
+        "The domain was added; every node resolves it to this tenant within a second.",
+    ),
+    (
+        "domain-changed",
+        "The primary domain changed, and with it the tenant's issuer.",
+    ),
+    (
+        "domain-removed",
+        "The domain was removed; it no longer resolves to this tenant.",
+    ),
     ("created", "The tenant was created."),
     (
         "deleted",
@@ -100,7 +114,7 @@ async fn tenants_page(f: Front, q: Result<Query<ListQuery>, QueryRejection>) -> 
         let layout = c
             .layout("/platform/tenants")
             .with_notice(notice(&NOTICES, q.done.as_deref()));
-        list(&c, layout, &q, String::new(), String::new(), StatusCode::OK).await
+        list(&c, layout, &q, NewTenantForm::default(), StatusCode::OK).await
     })
     .await
 }
@@ -109,8 +123,7 @@ async fn list(
     c: &Console,
     layout: Layout,
     q: &ListQuery,
-    slug: String,
-    name: String,
+    form: NewTenantForm,
     status: StatusCode,
 ) -> Result<Response, Response> {
     let f = &c.f;
@@ -131,13 +144,14 @@ async fn list(
             q: q.q.clone().unwrap_or_default(),
             rows: rows.iter().map(TenantRow::from).collect(),
             next,
-            slug,
-            name,
+            slug: form.slug,
+            name: form.name,
+            domain: form.domain,
         },
     ))
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, Clone)]
 pub struct NewTenantForm {
     #[serde(default)]
     csrf: String,
@@ -145,6 +159,8 @@ pub struct NewTenantForm {
     slug: String,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    domain: String,
 }
 
 fn refusal(e: TenantError) -> Result<String, Failure> {
@@ -167,23 +183,54 @@ async fn create(f: Front, form: Result<Form<NewTenantForm>, FormRejection>) -> R
         let c = Console::enter(f, Area::Platform).await?;
         let form = c.change_form(form, |f| &f.csrf)?;
         let f = &c.f;
-        match f
-            .state
-            .tenancy
-            .tenants
-            .create_by(form.slug.trim(), &form.name, c.operator())
-            .await
-        {
-            Ok(t) => Ok(c.back(&format!("/platform/tenants/{}", t.slug), "created")),
-            Err(e) => {
-                let error = refusal(e).map_err(|e| f.fail(e))?;
+        let tenants = &f.state.tenancy.tenants;
+        let rules = f.state.domain_rules();
+        // The domain is checked first, so a refused one creates nothing.
+        let domain = form.domain.trim();
+        let checked = if domain.is_empty() {
+            Ok(None)
+        } else {
+            match rules.check(domain) {
+                Ok(host) => match tenants.domain_holder(&host).await {
+                    Ok(None) => Ok(Some(host)),
+                    Ok(Some(_)) => Err(format!("{host} is already a tenant's domain.")),
+                    Err(e) => return Err(f.fail(internal(e))),
+                },
+                Err(e) => Err(format!("{}.", capitalised(&e.to_string()))),
+            }
+        };
+        let made = match checked {
+            Ok(host) => match tenants
+                .create_by(form.slug.trim(), &form.name, c.operator())
+                .await
+            {
+                Ok(t) => Ok((t, host)),
+                Err(e) => Err(refusal(e).map_err(|e| f.fail(e))?),
+            },
+            Err(error) => Err(error),
+        };
+        match made {
+            Ok((t, host)) => {
+                if let Some(host) = host {
+                    if let Err(e) = tenants
+                        .add_domain(&t, &host, true, &rules, c.operator())
+                        .await
+                    {
+                        let layout = c.layout("/platform/tenants").with_error(format!(
+                            "The tenant was created, but its domain was not: {e}."
+                        ));
+                        return tenant_view(&c, &t, layout, StatusCode::CONFLICT).await;
+                    }
+                }
+                Ok(c.back(&format!("/platform/tenants/{}", t.slug), "created"))
+            }
+            Err(error) => {
                 let layout = c.layout("/platform/tenants").with_error(error);
                 list(
                     &c,
                     layout,
                     &ListQuery::default(),
-                    form.slug,
-                    form.name,
+                    form,
                     StatusCode::UNPROCESSABLE_ENTITY,
                 )
                 .await
@@ -198,6 +245,56 @@ async fn create(f: Front, form: Result<Form<NewTenantForm>, FormRejection>) -> R
 struct TenantPage {
     layout: Layout,
     tenant: TenantRow,
+    /// Counts only (no one's data): not recorded as entering the tenant.
+    usage: gatehouse_admin::usage::Usage,
+    domains: Vec<gatehouse_tenancy::domains::Domain>,
+    /// What the domain form held, when it was refused.
+    new_host: String,
+}
+
+/// The tenant's page: its record, usage and custom domains.
+async fn tenant_view(
+    c: &Console,
+    t: &TenantRecord,
+    layout: Layout,
+    status: StatusCode,
+) -> Result<Response, Response> {
+    tenant_view_with(c, t, layout, status, String::new()).await
+}
+
+async fn tenant_view_with(
+    c: &Console,
+    t: &TenantRecord,
+    layout: Layout,
+    status: StatusCode,
+    new_host: String,
+) -> Result<Response, Response> {
+    let f = &c.f;
+    let usage = async {
+        let mut tx = f.state.db.tenant_tx(t.id).await?;
+        let usage = gatehouse_admin::usage::of_tenant(&mut tx).await?;
+        tx.commit().await?;
+        Ok::<_, Failure>(usage)
+    }
+    .await
+    .map_err(|e| f.fail(e))?;
+    let domains = f
+        .state
+        .tenancy
+        .tenants
+        .domains(t)
+        .await
+        .map_err(|e| f.fail(internal(e)))?;
+    Ok(c.render(
+        status,
+        &TenantPage {
+            layout,
+            tenant: TenantRow::from(t),
+            usage,
+            domains,
+            new_host,
+        },
+    ))
 }
 
 async fn found(c: &Console, slug: &str) -> Result<TenantRecord, Response> {
@@ -226,13 +323,7 @@ async fn tenant_page(
         let layout = c
             .layout("/platform/tenants")
             .with_notice(notice(&NOTICES, q.done.as_deref()));
-        Ok(c.render(
-            StatusCode::OK,
-            &TenantPage {
-                layout,
-                tenant: TenantRow::from(&t),
-            },
-        ))
+        tenant_view(&c, &t, layout, StatusCode::OK).await
     })
     .await
 }
@@ -245,10 +336,16 @@ pub struct TenantAction {
     act: String,
     #[serde(default)]
     confirm: String,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    primary: Option<String>,
 }
 
 /// `POST {issuer}/platform/tenants/{slug}`: `do` = suspend, archive,
-/// activate or delete (with `confirm` = the slug).
+/// activate or delete (with `confirm` = the slug); `domain-add` (with
+/// `host`, `primary`), `domain-primary`, `domain-secondary` and
+/// `domain-remove` (with `host`).
 async fn act(
     f: Front,
     Path(slug): Path<String>,
@@ -260,6 +357,41 @@ async fn act(
         let t = found(&c, &slug).await?;
         let f = &c.f;
         let tenants = &f.state.tenancy.tenants;
+        if let Some(kind) = form.act.strip_prefix("domain-") {
+            let host = form.host.trim();
+            let done = match kind {
+                "add" => tenants
+                    .add_domain(
+                        &t,
+                        host,
+                        form.primary.is_some(),
+                        &f.state.domain_rules(),
+                        c.operator(),
+                    )
+                    .await
+                    .map(|_| "domain-added"),
+                "primary" | "secondary" => tenants
+                    .set_primary_domain(&t, host, kind == "primary", c.operator())
+                    .await
+                    .map(|()| "domain-changed"),
+                "remove" => tenants
+                    .remove_domain(&t, host, c.operator())
+                    .await
+                    .map(|()| "domain-removed"),
+                _ => Ok("unchanged"),
+            };
+            return match done {
+                Ok(done) => Ok(c.back(&format!("/platform/tenants/{slug}"), done)),
+                Err(DomainError::Db(e)) => Err(f.fail(internal(e))),
+                Err(e) => {
+                    let layout = c
+                        .layout("/platform/tenants")
+                        .with_error(format!("{}.", capitalised(&e.to_string())));
+                    let kept = if kind == "add" { form.host.clone() } else { String::new() };
+                    tenant_view_with(&c, &t, layout, StatusCode::UNPROCESSABLE_ENTITY, kept).await
+                }
+            };
+        }
         let status = match form.act.as_str() {
             "suspend" => Some((TenantStatus::Suspended, "suspended")),
             "archive" => Some((TenantStatus::Inactive, "archived")),
@@ -281,13 +413,7 @@ async fn act(
                     "Type the slug, {}, to confirm the deletion. Nothing was deleted.",
                     t.slug
                 ));
-                return Ok(c.render(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &TenantPage {
-                        layout,
-                        tenant: TenantRow::from(&t),
-                    },
-                ));
+                return tenant_view(&c, &t, layout, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
             match tenants.delete(&slug).await {
                 Ok(gone) => {
@@ -307,13 +433,7 @@ async fn act(
             Err(e) => {
                 let error = refusal(e).map_err(|e| f.fail(e))?;
                 let layout = c.layout("/platform/tenants").with_error(error);
-                Ok(c.render(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &TenantPage {
-                        layout,
-                        tenant: TenantRow::from(&t),
-                    },
-                ))
+                tenant_view(&c, &t, layout, StatusCode::UNPROCESSABLE_ENTITY).await
             }
         }
     })

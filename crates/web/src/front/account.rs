@@ -22,7 +22,7 @@ use gatehouse_core::audit::action;
 use gatehouse_core::throttle::{Action, Key};
 use gatehouse_oidc::user_tokens::{self, Purpose};
 use gatehouse_oidc::users::{self, Profile, UserClaims};
-use gatehouse_oidc::{consents, mfa, refresh, tokens};
+use gatehouse_oidc::{consents, mfa, refresh, sessions, tokens};
 use serde::Deserialize;
 
 use super::email::{self, Kind};
@@ -63,7 +63,7 @@ pub(crate) async fn signed_in(f: &Front) -> Result<Option<(Session, UserClaims)>
     let user = users::claims(&mut tx, s.user_id).await?;
     tx.commit().await?;
     Ok(user
-        .filter(|u| !u.disabled && u.session_epoch == s.epoch)
+        .filter(|u| u.active() && u.session_epoch == s.epoch)
         .map(|u| (s, u)))
 }
 
@@ -760,10 +760,7 @@ pub struct SessionForm {
 /// Revokes the refresh and access tokens of an ended session, as logout
 /// does (grants with `offline_access` keep theirs).
 async fn end_tokens(f: &Front, sid: &str) -> Result<(), Failure> {
-    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-    refresh::revoke_session(&mut tx, sid).await?;
-    tx.commit().await?;
-    tokens::revoke_session(&f.state.kv, &f.provider, sid).await?;
+    sessions::end_tokens(&f.state.db, &f.state.kv, &f.provider, sid).await?;
     Ok(())
 }
 

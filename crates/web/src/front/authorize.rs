@@ -180,7 +180,7 @@ pub(crate) async fn active_user(
     // password reset or change) is over.
     Ok(users::claims(tx, session.user_id)
         .await?
-        .filter(|u| !u.disabled && u.session_epoch == session.epoch)
+        .filter(|u| u.active() && u.session_epoch == session.epoch)
         .map(|u| (session, u.username)))
 }
 

@@ -251,7 +251,7 @@ async fn check_password(
     // The same two queries whether the user exists or not.
     let id = user.as_ref().map_or(uuid::Uuid::nil(), |u| u.id);
     let stored = users::password_hash(&mut tx, id).await?;
-    let user = user.filter(|u| !u.disabled);
+    let user = user.filter(users::User::active);
     tx.commit().await?;
     let (user, hash) = match (user, stored) {
         (Some(user), Some(hash)) => (Some(user), hash),

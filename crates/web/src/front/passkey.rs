@@ -214,7 +214,7 @@ pub async fn sign_in(mut f: Front, form: Result<Form<SignInForm>, FormRejection>
         let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
         let user = users::claims(&mut tx, a.user_id).await?;
         tx.commit().await?;
-        if user.is_none_or(|u| u.disabled) {
+        if !user.is_some_and(|u| u.active()) {
             return Err(Failure::bad(
                 "passkey-failed-title",
                 "passkey-failed-message",

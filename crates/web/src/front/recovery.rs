@@ -101,7 +101,7 @@ pub async fn forgot_post(mut f: Front, form: Result<Form<ForgotForm>, FormReject
         let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
         let user = users::find_by_login(&mut tx, login).await?;
         let target = user
-            .filter(|u| !u.disabled)
+            .filter(|u| u.active())
             .and_then(|u| u.email.clone().map(|e| (u.id, e)));
         let token = match &target {
             Some((id, _)) => {
@@ -221,7 +221,7 @@ async fn link_user(
     };
     tx.commit().await?;
     match user {
-        Some(u) if !u.disabled => Ok((u.id, u.username, u.email)),
+        Some(u) if u.active() => Ok((u.id, u.username, u.email)),
         _ => Err(link_invalid()),
     }
 }

@@ -20,12 +20,12 @@
 use std::time::Duration;
 
 use axum::http::{header, HeaderMap, HeaderValue};
-use gatehouse_core::crypto::{random_token, secret_hash};
+use gatehouse_core::crypto::random_token;
 use gatehouse_core::kv::KvError;
-use gatehouse_core::TenantId;
 use gatehouse_oidc::provider::TenantProvider;
+use gatehouse_oidc::sessions::{self as store, index_key};
+pub use gatehouse_oidc::sessions::{session_key, Session};
 use gatehouse_oidc::tokens;
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
@@ -36,40 +36,6 @@ pub const CSRF_COOKIE: &str = "gatehouse_csrf";
 
 /// The default session lifetime when the settings name none (seconds).
 pub const DEFAULT_SESSION_TTL_SECS: u64 = 86_400;
-
-/// A logged-in browser, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
-    /// The tenant that issued the session; a record read under any other
-    /// tenant is ignored.
-    pub tenant: TenantId,
-    pub user_id: Uuid,
-    /// When the user authenticated (unix seconds): `auth_time` of ID tokens.
-    pub auth_time: i64,
-    /// The session id of ID tokens (`sid`, OpenID Connect Front-Channel and
-    /// Back-Channel Logout), random and distinct from the cookie value.
-    pub sid: String,
-    /// Authentication methods (RFC 8176).
-    pub amr: Vec<String>,
-    /// The user's session epoch when the session began; ending the user's
-    /// sessions moves the epoch on, and this session with it.
-    #[serde(default)]
-    pub epoch: i32,
-    /// The browser's `User-Agent` when the session began (at most 256
-    /// characters), for the account page's list of sessions.
-    #[serde(default)]
-    pub user_agent: String,
-}
-
-/// The store key of the index of a user's sessions.
-fn index_key(user_id: Uuid) -> String {
-    format!("user-sessions:{user_id}")
-}
-
-/// The store key of the session whose cookie value is `cookie`.
-pub fn session_key(cookie: &str) -> String {
-    format!("session:{}", secret_hash(cookie))
-}
 
 /// Every value of cookie `name` in the request. A browser may send several
 /// (one per matching path: the `default` tenant's cookie at `/` reaches
@@ -174,16 +140,8 @@ pub(crate) async fn start(
         epoch,
         user_agent,
     };
-    let value = random_token();
     let ttl = Duration::from_secs(session_ttl(&f.provider));
-    let body = serde_json::to_vec(&session).unwrap_or_default();
-    let key = session_key(&value);
-    f.state.kv.set(tenant, &key, &body, ttl).await?;
-    // The index of the user's sessions lives as long as the newest one.
-    f.state
-        .kv
-        .set_add(tenant, &index_key(user_id), &key, ttl)
-        .await?;
+    let value = store::store(&f.state.kv, &session, ttl).await?;
     let set = cookie(
         &f.provider,
         SESSION_COOKIE,
@@ -202,28 +160,20 @@ pub(crate) struct Listed {
     pub current: bool,
 }
 
-/// The user's live sessions at this tenant, newest first. Index entries of
-/// expired sessions are pruned on the way.
+/// The user's live sessions at this tenant, newest first.
 pub(crate) async fn list(
     f: &Front,
     user_id: Uuid,
     current_sid: &str,
 ) -> Result<Vec<Listed>, KvError> {
-    let tenant = f.tenant_id();
-    let index = index_key(user_id);
-    let mut out = Vec::new();
-    for key in f.state.kv.set_members(tenant, &index).await? {
-        let found = f.state.kv.get(tenant, &key).await?;
-        match found.and_then(|raw| serde_json::from_slice::<Session>(&raw).ok()) {
-            Some(s) if s.tenant == tenant && s.user_id == user_id => out.push(Listed {
-                current: s.sid == current_sid,
-                session: s,
-            }),
-            _ => f.state.kv.set_remove(tenant, &index, &key).await?,
-        }
-    }
-    out.sort_by_key(|l| std::cmp::Reverse(l.session.auth_time));
-    Ok(out)
+    Ok(store::list(&f.state.kv, f.tenant_id(), user_id)
+        .await?
+        .into_iter()
+        .map(|session| Listed {
+            current: session.sid == current_sid,
+            session,
+        })
+        .collect())
 }
 
 /// Ends the user's session `sid` (from the account page); returns it when
@@ -233,18 +183,7 @@ pub(crate) async fn end_one(
     user_id: Uuid,
     sid: &str,
 ) -> Result<Option<Session>, KvError> {
-    let tenant = f.tenant_id();
-    let index = index_key(user_id);
-    for key in f.state.kv.set_members(tenant, &index).await? {
-        let found = f.state.kv.get(tenant, &key).await?;
-        let session = found.and_then(|raw| serde_json::from_slice::<Session>(&raw).ok());
-        if let Some(s) = session.filter(|s| s.user_id == user_id && s.sid == sid) {
-            f.state.kv.del(tenant, &key).await?;
-            f.state.kv.set_remove(tenant, &index, &key).await?;
-            return Ok(Some(s));
-        }
-    }
-    Ok(None)
+    store::end_one(&f.state.kv, f.tenant_id(), user_id, sid).await
 }
 
 /// Ends every session the request presented at this tenant; returns the

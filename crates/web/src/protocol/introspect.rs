@@ -26,7 +26,7 @@ async fn verified(
     p: &gatehouse_oidc::provider::TenantProvider,
     token: &str,
 ) -> Result<Option<tokens::AccessClaims>, OAuthError> {
-    match tokens::verify_access_token(&state.kv, p, token).await {
+    match tokens::verify_access_token(&state.kv, &state.db, p, token).await {
         Ok(c) => Ok(Some(c)),
         Err(OAuthError::ServerError) => Err(OAuthError::ServerError),
         Err(_) => Ok(None),

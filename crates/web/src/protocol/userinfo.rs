@@ -124,7 +124,7 @@ pub async fn userinfo_post(
 
 async fn answer(state: &AppState, current: &CurrentTenant, token: &str) -> Response {
     let p = &current.provider;
-    let claims = match tokens::verify_access_token(&state.kv, p, token).await {
+    let claims = match tokens::verify_access_token(&state.kv, &state.db, p, token).await {
         Ok(c) => c,
         Err(OAuthError::ServerError) => return respond(Failure::Server),
         Err(_) => {
@@ -167,7 +167,7 @@ async fn answer(state: &AppState, current: &CurrentTenant, token: &str) -> Respo
     }
     .await;
     match user {
-        Ok(Some((u, roles))) if !u.disabled => {
+        Ok(Some((u, roles))) if u.active() => {
             let mut claims = users::released(&u, &scopes);
             if let Some(roles) = roles {
                 claims.insert("roles".into(), serde_json::json!(roles));

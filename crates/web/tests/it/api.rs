@@ -130,6 +130,24 @@ async fn client_in(state: &AppState, tenant: TenantId) -> String {
     c.client_id
 }
 
+/// A new browser session of `user`; returns its sid.
+async fn session_of(state: &AppState, tenant: TenantId, user: uuid::Uuid) -> String {
+    let sid = unique_slug("sid");
+    let session = gatehouse_oidc::sessions::Session {
+        tenant,
+        user_id: user,
+        auth_time: time::OffsetDateTime::now_utc().unix_timestamp(),
+        sid: sid.clone(),
+        amr: vec!["pwd".into()],
+        epoch: 0,
+        user_agent: String::new(),
+    };
+    gatehouse_oidc::sessions::store(&state.kv, &session, std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
+    sid
+}
+
 /// Who calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -194,6 +212,26 @@ async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op>
     )
     .await
     .unwrap();
+    // Custom domains to change and to remove.
+    let rules = state.domain_rules();
+    let mut hosts = Vec::new();
+    for what in ["chg", "rm"] {
+        let host = format!("{}.matrix.example", unique_slug(what));
+        state
+            .tenancy
+            .tenants
+            .add_domain(
+                &record,
+                &host,
+                false,
+                &rules,
+                gatehouse_core::audit::Actor::system(),
+            )
+            .await
+            .unwrap();
+        hosts.push(host);
+    }
+    let (changed_host, removed_host) = (&hosts[0], &hosts[1]);
     let t = |p: &str| format!("/api/v1/tenants/{a}{p}");
     let op = |name, reach, method, uri: String, body| Op {
         name,
@@ -222,6 +260,41 @@ async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op>
             Reach::Platform,
             "GET",
             format!("/api/v1/tenants/{a}"),
+            None,
+        ),
+        op(
+            "rename tenant",
+            Reach::Platform,
+            "PATCH",
+            format!("/api/v1/tenants/{a}"),
+            Some(json!({ "display_name": "A renamed" })),
+        ),
+        op(
+            "list domains",
+            Reach::Platform,
+            "GET",
+            format!("/api/v1/tenants/{a}/domains"),
+            None,
+        ),
+        op(
+            "add domain",
+            Reach::Platform,
+            "POST",
+            format!("/api/v1/tenants/{a}/domains"),
+            Some(json!({ "host": format!("{}.matrix.example", unique_slug("add")) })),
+        ),
+        op(
+            "change domain",
+            Reach::Platform,
+            "PATCH",
+            format!("/api/v1/tenants/{a}/domains/{changed_host}"),
+            Some(json!({ "primary": false })),
+        ),
+        op(
+            "remove domain",
+            Reach::Platform,
+            "DELETE",
+            format!("/api/v1/tenants/{a}/domains/{removed_host}"),
             None,
         ),
         op(
@@ -276,6 +349,31 @@ async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op>
             t(&format!("/users/{user}/roles/member")),
             None,
         ),
+        op(
+            "list sessions",
+            Reach::Tenant,
+            "GET",
+            t(&format!("/users/{user}/sessions")),
+            None,
+        ),
+        op(
+            "end a session",
+            Reach::Tenant,
+            "DELETE",
+            t(&format!(
+                "/users/{user}/sessions/{}",
+                session_of(state, a_id, user).await
+            )),
+            None,
+        ),
+        op(
+            "end all sessions",
+            Reach::Tenant,
+            "DELETE",
+            t(&format!("/users/{user}/sessions")),
+            None,
+        ),
+        op("usage", Reach::Tenant, "GET", t("/usage"), None),
         op("list clients", Reach::Tenant, "GET", t("/clients"), None),
         op(
             "create client",
@@ -290,6 +388,13 @@ async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op>
             "GET",
             t(&format!("/clients/{client}")),
             None,
+        ),
+        op(
+            "update client",
+            Reach::Tenant,
+            "PATCH",
+            t(&format!("/clients/{client}")),
+            Some(json!({ "disabled": false })),
         ),
         op(
             "rotate secret",
@@ -1394,4 +1499,376 @@ async fn api_a_tenant_exported_and_imported_keeps_its_clients_users_roles_and_se
 
 fn gatehouse_web_test_password() -> String {
     "a long and unusual passphrase".into()
+}
+
+/// The `client_id` claim of an access token (its payload, unverified).
+fn client_of(token: &str) -> String {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice::<Value>(&bytes).unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Calls until the answer's status is `want` (a change reaches this node's
+/// caches through the event bus), for at most a second.
+async fn until_status(app: &axum::Router, token: &str, uri: &str, want: u16) -> u16 {
+    let mut status = 0;
+    for _ in 0..100 {
+        status = call(app, Some(token), "GET", uri, None).await.0;
+        if status == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    status
+}
+
+#[tokio::test]
+async fn api_sessions_are_listed_and_ended_users_locked_clients_disabled_and_usage_counted() {
+    use gatehouse_oidc::sessions::{self, Session};
+    let (app, state) = app().await;
+    let slug = unique_slug("apis");
+    let tenant = state.tenancy.tenants.create(&slug, "S").await.unwrap();
+    let own = token(&app, &state, &slug, TENANT_SCOPES).await;
+    let spare = token(&app, &state, &slug, TENANT_SCOPES).await;
+    let o = Some(own.as_str());
+    let base = format!("/api/v1/tenants/{slug}");
+    let dora = user_in(&state, tenant.id, "dora").await;
+
+    // Two browsers signed in as dora.
+    for sid in ["sid-one", "sid-two"] {
+        let session = Session {
+            tenant: tenant.id,
+            user_id: dora,
+            auth_time: time::OffsetDateTime::now_utc().unix_timestamp(),
+            sid: sid.into(),
+            amr: vec!["pwd".into()],
+            epoch: 0,
+            user_agent: "Test browser".into(),
+        };
+        sessions::store(&state.kv, &session, std::time::Duration::from_secs(600))
+            .await
+            .unwrap();
+    }
+    let list = format!("{base}/users/{dora}/sessions");
+    let (status, listed, _) = call(&app, o, "GET", &list, None).await;
+    assert_eq!(status, 200, "{listed}");
+    let mut sids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["sid"].as_str().unwrap())
+        .collect();
+    sids.sort_unstable();
+    assert_eq!(sids, ["sid-one", "sid-two"]);
+    assert_eq!(listed["items"][0]["user_agent"], "Test browser");
+    assert_eq!(listed["items"][0]["amr"], json!(["pwd"]));
+
+    // One ended: gone from the list and the store; a second time, 404.
+    let one = format!("{list}/sid-one");
+    assert_eq!(call(&app, o, "DELETE", &one, None).await.0, 204);
+    let (status, problem, _) = call(&app, o, "DELETE", &one, None).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("not_found")));
+    let (_, listed, _) = call(&app, o, "GET", &list, None).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    // All ended: the list is empty and the epoch moved on.
+    assert_eq!(call(&app, o, "DELETE", &list, None).await.0, 204);
+    let (_, listed, _) = call(&app, o, "GET", &list, None).await;
+    assert_eq!(listed["items"], json!([]));
+    assert!(sessions::list(&state.kv, tenant.id, dora)
+        .await
+        .unwrap()
+        .is_empty());
+    let mut tx = state.db.tenant_tx(tenant.id).await.unwrap();
+    assert_eq!(users::session_epoch(&mut tx, dora).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    let nobody = uuid::Uuid::new_v4();
+    for (method, uri) in [
+        ("GET", format!("{base}/users/{nobody}/sessions")),
+        ("DELETE", format!("{base}/users/{nobody}/sessions")),
+    ] {
+        assert_eq!(
+            call(&app, o, method, &uri, None).await.0,
+            404,
+            "{method} {uri}"
+        );
+    }
+
+    // Locked and unlocked.
+    let user_uri = format!("{base}/users/{dora}");
+    let (status, locked, _) =
+        call(&app, o, "PATCH", &user_uri, Some(json!({ "locked": true }))).await;
+    assert_eq!(status, 200, "{locked}");
+    assert_eq!(locked["locked"], true);
+    assert!(locked["locked_at"].is_string());
+    let (_, unlocked, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &user_uri,
+        Some(json!({ "locked": false })),
+    )
+    .await;
+    assert_eq!(unlocked["locked"], false);
+    assert!(unlocked.get("locked_at").is_none());
+
+    // Usage: one user, the two automation clients, no sign-ins yet.
+    let (status, usage, _) = call(&app, o, "GET", &format!("{base}/usage"), None).await;
+    assert_eq!(status, 200, "{usage}");
+    assert_eq!(usage["users"], 1);
+    assert_eq!(usage["disabled_users"], 0);
+    assert_eq!(usage["clients"], 2);
+    assert_eq!(usage["sign_ins_30d"], 0);
+    assert_eq!(usage["active_users_30d"], 0);
+
+    // A disabled client's tokens stop verifying; enabled, they work again.
+    let own_client = client_of(&own);
+    let client_uri = format!("{base}/clients/{own_client}");
+    let (status, changed, _) = call(
+        &app,
+        Some(&spare),
+        "PATCH",
+        &client_uri,
+        Some(json!({ "disabled": true })),
+    )
+    .await;
+    assert_eq!(
+        (status, &changed["disabled"]),
+        (200, &json!(true)),
+        "{changed}"
+    );
+    assert_eq!(
+        until_status(&app, &own, &format!("{base}/usage"), 401).await,
+        401
+    );
+    let (_, listed, _) = call(&app, Some(&spare), "GET", &format!("{base}/clients"), None).await;
+    assert!(listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["client_id"] == own_client.as_str() && c["disabled"] == true));
+    call(
+        &app,
+        Some(&spare),
+        "PATCH",
+        &client_uri,
+        Some(json!({ "disabled": false })),
+    )
+    .await;
+    assert_eq!(
+        until_status(&app, &own, &format!("{base}/usage"), 200).await,
+        200
+    );
+
+    // Redirect URIs replaced, checked as at registration.
+    let victim = client_in(&state, tenant.id).await;
+    let victim_uri = format!("{base}/clients/{victim}");
+    let (status, changed, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &victim_uri,
+        Some(json!({ "redirect_uris": ["https://rp.example/new"] })),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["redirect_uris"], json!(["https://rp.example/new"]));
+    let (status, _, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &victim_uri,
+        Some(json!({ "redirect_uris": ["https://rp.example/cb#fragment"] })),
+    )
+    .await;
+    assert_eq!(status, 422, "a redirect URI with a fragment");
+    let (status, _, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &victim_uri,
+        Some(json!({ "name": "renamed" })),
+    )
+    .await;
+    assert_eq!(status, 422, "an unknown field");
+
+    // Every change is in the tenant's audit log.
+    let (_, log, _) = call(&app, o, "GET", &format!("{base}/audit?limit=100"), None).await;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| **a == "sessions.revoked").count(),
+        2,
+        "{actions:?}"
+    );
+    assert!(actions.iter().filter(|a| **a == "user.updated").count() >= 2);
+    assert!(actions.iter().filter(|a| **a == "client.updated").count() >= 3);
+}
+
+/// A GET of `path` with `Host: host`.
+async fn on_host(app: &axum::Router, host: &str, path: &str) -> (u16, Value) {
+    let req = Request::get(path)
+        .header("host", host)
+        .body(Body::empty())
+        .unwrap();
+    let (status, text, _) = send(app, req).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn api_custom_domains_resolve_their_tenant_and_the_primary_one_is_its_issuer() {
+    let (app, state) = app().await;
+    let platform = token(&app, &state, PLATFORMS_SLUG, PLATFORM_SCOPES).await;
+    let p = Some(platform.as_str());
+    let slug = unique_slug("dom");
+    let login = format!("login.{slug}.example");
+    let other = format!("id.{slug}.example");
+    let discovery = "/.well-known/openid-configuration";
+
+    // Created with a domain: the domain is its issuer at once.
+    let (status, made, _) = call(
+        &app,
+        p,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": slug, "display_name": "Dom", "domain": login.to_uppercase() })),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let (status, doc) = on_host(&app, &login, discovery).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["issuer"], format!("http://{login}"));
+    let (_, doc) = on_host(&app, "localhost", &format!("/t/{slug}{discovery}")).await;
+    assert_eq!(
+        doc["issuer"],
+        format!("http://{login}"),
+        "one issuer, whatever the address"
+    );
+
+    // A second domain resolves too, but the primary one stays the issuer.
+    let base = format!("/api/v1/tenants/{slug}/domains");
+    let (status, added, _) = call(&app, p, "POST", &base, Some(json!({ "host": other }))).await;
+    assert_eq!((status, &added["primary"]), (201, &json!(false)), "{added}");
+    let (_, doc) = on_host(&app, &other, discovery).await;
+    assert_eq!(doc["issuer"], format!("http://{login}"));
+    let (_, listed, _) = call(&app, p, "GET", &base, None).await;
+    let hosts: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, [login.as_str(), other.as_str()], "the primary first");
+
+    // Primary moved: the issuer follows, on this node within a second.
+    let (status, _, _) = call(
+        &app,
+        p,
+        "PATCH",
+        &format!("{base}/{other}"),
+        Some(json!({ "primary": true })),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let mut issuer = Value::Null;
+    for _ in 0..100 {
+        issuer = on_host(&app, &login, discovery).await.1["issuer"].clone();
+        if issuer == format!("http://{other}") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(issuer, format!("http://{other}"));
+
+    // Refused: this deployment's hosts, addresses, bad names, a taken host.
+    for (host, code) in [
+        ("localhost", "validation_failed"),
+        ("127.0.0.1", "validation_failed"),
+        ("intranet", "validation_failed"),
+        ("login.example.com:8443", "validation_failed"),
+        ("https://login.example.com/", "validation_failed"),
+        (other.as_str(), "conflict"),
+    ] {
+        let (status, problem, _) =
+            call(&app, p, "POST", &base, Some(json!({ "host": host }))).await;
+        assert_eq!(problem["code"], code, "{host}: {status} {problem}");
+    }
+    let (status, problem, _) = call(
+        &app,
+        p,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": unique_slug("dup"), "display_name": "Dup", "domain": other })),
+    )
+    .await;
+    assert_eq!((status, problem["field"].as_str()), (409, Some("domain")));
+    let (status, _, _) = call(
+        &app,
+        p,
+        "POST",
+        "/api/v1/tenants/default/domains",
+        Some(json!({ "host": format!("www.{slug}.example") })),
+    )
+    .await;
+    assert_eq!(status, 422, "the default tenant's issuer is the public URL");
+
+    // Removed: the host no longer resolves to the tenant.
+    assert_eq!(
+        call(&app, p, "DELETE", &format!("{base}/{login}"), None)
+            .await
+            .0,
+        204
+    );
+    let mut gone = false;
+    for _ in 0..100 {
+        let (status, doc) = on_host(&app, &login, discovery).await;
+        // Nothing, or in development the default tenant: not this one.
+        gone = status != 200 || doc["issuer"] != format!("http://{other}");
+        if gone {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(gone, "a removed domain no longer resolves to the tenant");
+    assert_eq!(
+        call(&app, p, "DELETE", &format!("{base}/{login}"), None)
+            .await
+            .0,
+        404
+    );
+
+    // Renamed; every change is in the tenant's own log.
+    let (_, renamed, _) = call(
+        &app,
+        p,
+        "PATCH",
+        &format!("/api/v1/tenants/{slug}"),
+        Some(json!({ "display_name": "Domains Inc." })),
+    )
+    .await;
+    assert_eq!(renamed["display_name"], "Domains Inc.");
+    let tenant = state.tenancy.tenants.get(&slug).await.unwrap();
+    let mut tx = state.db.tenant_tx(tenant.id).await.unwrap();
+    let log = gatehouse_admin::audit::list(&mut tx, &Default::default())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let actions: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "domain.added",
+        "domain.changed",
+        "domain.removed",
+        "tenant.updated",
+    ] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
 }

@@ -301,6 +301,153 @@ async fn console_admin_manages_users_roles_and_their_audit_records() {
     assert_eq!(audited(state, fx.tenant.id, "user.deleted").await.len(), 1);
 }
 
+/// Tries `login`'s password at `slug` in a new browser; whether it signed in.
+async fn can_sign_in(app: &axum::Router, slug: &str, login: &str) -> bool {
+    let mut b = Browser::default();
+    let first = b.get(app, &format!("/t/{slug}/account")).await;
+    let page = b.get(app, &first.next()).await;
+    let (req, csrf) = (page.hidden("req"), page.hidden("csrf"));
+    let done = b
+        .post(
+            app,
+            &format!("/t/{slug}/login"),
+            &[
+                ("req", &req),
+                ("csrf", &csrf),
+                ("username", login),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    done.status == 303
+}
+
+#[tokio::test]
+async fn console_admin_lists_and_ends_sessions_and_locks_and_unlocks_users() {
+    let fx = Fixture::new().await;
+    let (app, state, slug) = (&fx.app, &fx.state, fx.slug().to_owned());
+    staff(state, fx.tenant.id, "olga", &["admin"]).await;
+    let bob = staff(state, fx.tenant.id, "bob", &[]).await;
+    let mut admin = Browser::default();
+    sign_in(app, &mut admin, &slug, &fx.path("/admin"), "olga").await;
+    let (mut first, mut second) = (Browser::default(), Browser::default());
+    sign_in(app, &mut first, &slug, &fx.path("/account"), "bob").await;
+    sign_in(app, &mut second, &slug, &fx.path("/account"), "bob").await;
+    let user_path = fx.path(&format!("/admin/users/{bob}"));
+    let account = fx.path("/account");
+    // Both sessions are listed; ending one signs that browser out only.
+    let page = admin.get(app, &user_path).await;
+    assert_eq!(
+        page.body.matches("value=\"end-session\"").count(),
+        2,
+        "{}",
+        page.body
+    );
+    let csrf = page.hidden("csrf");
+    let sid = page.hidden("sid");
+    let ended = admin
+        .post(
+            app,
+            &user_path,
+            &[("csrf", &csrf), ("do", "end-session"), ("sid", &sid)],
+        )
+        .await;
+    assert_eq!(ended.status, 303, "{}", ended.body);
+    let one = first.get(app, &account).await.status == 200;
+    let two = second.get(app, &account).await.status == 200;
+    assert!(one != two, "exactly one browser was signed out");
+    let page = admin.get(app, &user_path).await;
+    assert_eq!(page.body.matches("value=\"end-session\"").count(), 1);
+    let again = admin
+        .post(
+            app,
+            &user_path,
+            &[("csrf", &csrf), ("do", "end-session"), ("sid", &sid)],
+        )
+        .await;
+    assert_eq!(again.status, 422, "an ended session is not ended twice");
+    let revoked = audited(state, fx.tenant.id, "sessions.revoked").await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].details["sid"], sid.as_str());
+
+    // Locked: signed out everywhere, and the password no longer signs in.
+    let locked = admin
+        .post(app, &user_path, &[("csrf", &csrf), ("do", "lock")])
+        .await;
+    assert_eq!(locked.status, 303, "{}", locked.body);
+    let one = first.get(app, &account).await.status == 200;
+    let two = second.get(app, &account).await.status == 200;
+    assert!(!one && !two, "signed out everywhere");
+    let page = admin.get(app, &user_path).await;
+    assert!(
+        page.body.contains("status-disabled\">locked"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("No browser is signed in"));
+    assert!(
+        !can_sign_in(app, &slug, "bob").await,
+        "a locked user cannot sign in"
+    );
+    let refused = admin
+        .post(
+            app,
+            &fx.path(&format!(
+                "/admin/users/{}",
+                users_id(state, fx.tenant.id, "olga").await
+            )),
+            &[("csrf", &csrf), ("do", "lock")],
+        )
+        .await;
+    assert_eq!(
+        refused.status, 422,
+        "an administrator cannot lock themselves out"
+    );
+
+    // Failed sign-ins hold the account too; an unlock clears both.
+    let throttle = &state.throttle;
+    let key = [gatehouse_core::throttle::Key::account("bob")];
+    for _ in 0..12 {
+        throttle
+            .failed(fx.tenant.id, gatehouse_core::throttle::Action::Login, &key)
+            .await
+            .unwrap();
+    }
+    let page = admin.get(app, &user_path).await;
+    assert!(page.body.contains("sign-in held for"), "{}", page.body);
+    let unlocked = admin
+        .post(app, &user_path, &[("csrf", &csrf), ("do", "unlock")])
+        .await;
+    assert_eq!(unlocked.status, 303);
+    let page = admin.get(app, &user_path).await;
+    assert!(!page.body.contains("sign-in held for"));
+    assert!(page.body.contains("status-active\">active"));
+    assert!(
+        can_sign_in(app, &slug, "bob").await,
+        "unlocked, bob signs in"
+    );
+    let changes = audited(state, fx.tenant.id, "user.updated").await;
+    for (before, after) in [(false, true), (true, false)] {
+        assert!(
+            changes
+                .iter()
+                .any(|e| e.details["locked"]
+                    == serde_json::json!({ "before": before, "after": after })),
+            "{changes:?}"
+        );
+    }
+}
+
+async fn users_id(state: &AppState, tenant: TenantId, username: &str) -> uuid::Uuid {
+    let mut tx = state.db.tenant_tx(tenant).await.unwrap();
+    let u = users::find_by_username(&mut tx, username)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    u.id
+}
+
 #[tokio::test]
 async fn console_admin_registers_clients_rotates_secrets_and_keys() {
     let fx = Fixture::new().await;
@@ -398,7 +545,7 @@ async fn console_admin_registers_clients_rotates_secrets_and_keys() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(old, 401, "the old secret stopped");
-    assert_eq!(introspect(new_secret).await, 200);
+    assert_eq!(introspect(new_secret.clone()).await, 200);
 
     let client_path = fx.path(&format!("/admin/clients/{id}"));
     let uris = b
@@ -430,6 +577,44 @@ async fn console_admin_registers_clients_rotates_secrets_and_keys() {
     tx.commit().await.unwrap();
     assert_eq!(now.redirect_uris, ["https://shop.example/new"]);
     assert_eq!(now.post_logout_redirect_uris, ["https://shop.example/bye"]);
+
+    // Disabled, the client authenticates nowhere; enabled, it is back as it
+    // was, with the same secret.
+    let disabled = b
+        .post(app, &client_path, &[("csrf", &csrf), ("do", "disable")])
+        .await;
+    assert_eq!(disabled.status, 303, "{}", disabled.body);
+    let mut refused = 0;
+    for _ in 0..100 {
+        refused = introspect(new_secret.clone()).await;
+        if refused == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(refused, 401, "a disabled client cannot authenticate");
+    let shown = b.get(app, &client_path).await;
+    assert!(shown.body.contains("Enable client"), "{}", shown.body);
+    let enabled = b
+        .post(app, &client_path, &[("csrf", &csrf), ("do", "enable")])
+        .await;
+    assert_eq!(enabled.status, 303);
+    let mut back = 0;
+    for _ in 0..100 {
+        back = introspect(new_secret.clone()).await;
+        if back == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(back, 200, "enabled again with the same secret");
+    let changes = audited(state, fx.tenant.id, "client.updated").await;
+    assert!(
+        changes
+            .iter()
+            .any(|e| e.details["disabled"] == serde_json::json!({ "before": false, "after": true })),
+        "{changes:?}"
+    );
 
     // Roles: a custom role, a bad name refused.
     let bad = b
@@ -520,8 +705,8 @@ async fn console_admin_registers_clients_rotates_secrets_and_keys() {
     let mut lines = csv.body.lines();
     assert!(lines.next().unwrap().starts_with("at,actor_kind,actor_id"));
     // Created, secret rotated, URIs updated (the refused change left no
-    // record), deleted.
-    assert_eq!(lines.count(), 4, "{}", csv.body);
+    // record), disabled, enabled, deleted.
+    assert_eq!(lines.count(), 6, "{}", csv.body);
     let bad_day = b.get(app, &fx.path("/admin/audit?since=yesterday")).await;
     assert_eq!(bad_day.status, 422);
 }

@@ -901,9 +901,11 @@ async fn front_logout_revokes_the_sessions_tokens_except_offline_ones() {
     );
     assert_eq!(id.amr, ["pwd"]);
     for t in [&online, &offline] {
-        assert!(tokens::verify_access_token(kv, &p, &t.access_token)
-            .await
-            .is_ok());
+        assert!(
+            tokens::verify_access_token(kv, &fx.state.db, &p, &t.access_token)
+                .await
+                .is_ok()
+        );
         assert!(fx.refresh_active(t.refresh_token.as_deref().unwrap()).await);
     }
 
@@ -914,7 +916,7 @@ async fn front_logout_revokes_the_sessions_tokens_except_offline_ones() {
     assert_eq!(a.status, 200, "signed out: {}", a.body);
 
     assert!(
-        tokens::verify_access_token(kv, &p, &online.access_token)
+        tokens::verify_access_token(kv, &fx.state.db, &p, &online.access_token)
             .await
             .is_err(),
         "the session's access token ends with it"
@@ -924,7 +926,7 @@ async fn front_logout_revokes_the_sessions_tokens_except_offline_ones() {
             .await
     );
     assert!(
-        tokens::verify_access_token(kv, &p, &offline.access_token)
+        tokens::verify_access_token(kv, &fx.state.db, &p, &offline.access_token)
             .await
             .is_ok(),
         "offline access outlives the session"
