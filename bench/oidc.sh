@@ -147,6 +147,9 @@ say "gatehouse user create --tenant acme --username $USERNAME"
 printf '%s\n' "$PASSWORD" |
   "$BENCH_BIN" user create --tenant acme --username "$USERNAME" --email alice@example.com --password-stdin >&2
 export OIDC_LOAD_PASSWORD=$PASSWORD
+# Production-shaped tables with statistics (bench/seed.sql says why).
+say "seeding other users and refresh tokens, then analyze (bench/seed.sql)"
+bench_psql_owner "$DB" -f "$here/seed.sql" >/dev/null
 
 bench_spawn_server
 bench_wait_for /_ops/healthz 30

@@ -1,10 +1,13 @@
 //! Database access. Every tenant-owned table is protected by row-level
-//! security keyed on the transaction-local setting `app.tenant_id`; the only
-//! way this crate offers to reach those tables is [`Db::tenant_tx`], which
+//! security keyed on the transaction-local setting `app.tenant_id`; the way
+//! this crate offers to reach those tables is [`Db::tenant_tx`], which
 //! opens a transaction and sets that setting with
 //! `set_config('app.tenant_id', $1, true)`. Because the setting is local to
 //! the transaction it disappears at commit or rollback, so a pooled
 //! connection never carries one tenant's context into the next request.
+//! The token grants' hot paths instead call SQL functions that make the same
+//! `set_config` their first statement, in the call's own transaction
+//! ([`Db::tenant_call`]).
 //!
 //! The platform registry tables (`tenants`, `tenant_domains`) are not
 //! tenant-scoped: resolution must find a tenant by slug or host before any
@@ -96,7 +99,8 @@ impl Db {
     }
 
     /// Opens a transaction inside `tenant`'s row-level-security context.
-    /// The one way server code reaches tenant-owned tables.
+    /// The way server code reaches tenant-owned tables (the other is
+    /// [`Db::tenant_call`], for two SQL functions that do the same).
     ///
     /// `BEGIN` and `set_config` go to the server as one simple-query
     /// message: one round trip. The tenant id is written as a hyphenated UUID
@@ -111,6 +115,17 @@ impl Db {
             ))
             .await?;
         Ok(TenantTx { tx, tenant })
+    }
+
+    /// For calls of the SQL functions that set `app.tenant_id` themselves,
+    /// as their first act and for the length of the call (`refresh_rotate`
+    /// and `grant_for_user`, migration `20261203000013_grant_functions`):
+    /// one round trip where a transaction takes three, and no transaction
+    /// held open while the caller signs tokens. Row-level security applies
+    /// to them as to everything else (they run as the server's role).
+    /// Anything else goes through [`Db::tenant_tx`].
+    pub fn tenant_call(&self) -> &PgPool {
+        &self.pool
     }
 
     /// `select 1`, for readiness.

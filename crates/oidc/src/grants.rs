@@ -15,10 +15,10 @@ use crate::clients::Client;
 use crate::codes::{self, CodeGrant, Presented, Redeemed};
 use crate::error::{invalid_request, OAuthError};
 use crate::keys::Alg;
+use crate::pkce;
 use crate::provider::TenantProvider;
-use crate::refresh::{self, RefreshGrant};
+use crate::refresh::{self, Outcome, RefreshGrant};
 use crate::tokens::{self, AccessGrant, IdClaims};
-use crate::{pkce, users};
 
 /// The token request's parameters (RFC 6749 §4.1.3, §4.4.2, §6).
 #[derive(Debug, Clone, Default)]
@@ -141,23 +141,6 @@ fn issue_for_user(ctx: Ctx<'_>, i: &UserIssue<'_>) -> Result<TokenResponse, OAut
     })
 }
 
-/// The `roles` claim of a user-bound grant: the user's custom roles when
-/// `scope` includes `roles`, read in the grant's transaction; None (no
-/// claim, no query) otherwise.
-async fn roles_for(
-    tx: &mut gatehouse_core::TenantTx,
-    scope: &str,
-    user_id: Uuid,
-) -> Result<Option<Vec<String>>, OAuthError> {
-    if !scopes(scope).contains(&"roles") {
-        return Ok(None);
-    }
-    users::custom_roles(tx, user_id)
-        .await
-        .map(Some)
-        .map_err(OAuthError::internal)
-}
-
 /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.2.
 async fn authorization_code(
     ctx: Ctx<'_>,
@@ -213,39 +196,31 @@ async fn authorization_code(
         (None, None) => {}
     }
     let inactive = || OAuthError::InvalidGrant("the user is no longer active".into());
-    let mut tx = ctx
-        .db
-        .tenant_tx(tenant)
-        .await
-        .map_err(OAuthError::internal)?;
-    let refresh_token = if allows(client, "refresh_token") {
-        let rg = RefreshGrant {
-            family_id: grant.family_id,
-            client_id: client.client_id.clone(),
-            user_id: grant.user_id,
-            scope: grant.scope.clone(),
-            sid: Some(grant.sid.clone()),
-            auth_time: OffsetDateTime::from_unix_timestamp(grant.auth_time)
-                .map_err(OAuthError::internal)?,
-            acr: grant.acr.clone(),
-            amr: grant.amr.clone(),
-        };
-        // Issued only if the user is still active (the same statement checks).
-        let ttl = tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000);
-        Some(
-            refresh::issue(&mut tx, &rg, ttl)
-                .await?
-                .ok_or_else(inactive)?,
-        )
-    } else {
-        let user = users::claims(&mut tx, grant.user_id)
-            .await
-            .map_err(OAuthError::internal)?;
-        if !user.is_some_and(|u| u.active()) {
-            return Err(inactive());
-        }
-        None
+    let rg = RefreshGrant {
+        family_id: grant.family_id,
+        client_id: client.client_id.clone(),
+        user_id: grant.user_id,
+        scope: grant.scope.clone(),
+        sid: Some(grant.sid.clone()),
+        auth_time: OffsetDateTime::from_unix_timestamp(grant.auth_time)
+            .map_err(OAuthError::internal)?,
+        acr: grant.acr.clone(),
+        amr: grant.amr.clone(),
     };
+    let ttl = tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000);
+    // One round trip: the user still active, the first refresh token of
+    // the family (issued only then), the roles if the scope asks for them.
+    let user = refresh::for_user(
+        ctx.db,
+        tenant,
+        grant.user_id,
+        scopes(&grant.scope).contains(&"roles"),
+        allows(client, "refresh_token").then_some((&rg, ttl)),
+    )
+    .await?;
+    if !user.active {
+        return Err(inactive());
+    }
     let response = issue_for_user(
         ctx,
         &UserIssue {
@@ -257,12 +232,11 @@ async fn authorization_code(
             sid: Some(&grant.sid),
             acr: grant.acr.as_deref(),
             amr: &grant.amr,
-            refresh: refresh_token,
+            refresh: user.token,
             grant_id: grant.family_id,
-            roles: roles_for(&mut tx, &grant.scope, grant.user_id).await?,
+            roles: user.roles,
         },
     )?;
-    tx.commit().await.map_err(OAuthError::internal)?;
     let redeemed = Redeemed {
         family_id: grant.family_id,
     };
@@ -305,67 +279,65 @@ async fn refresh(
         .ok_or_else(|| invalid_request("refresh_token is required"))?;
     let invalid =
         || OAuthError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
-    let mut tx = ctx
-        .db
-        .tenant_tx(ctx.provider.tenant.id)
-        .await
-        .map_err(OAuthError::internal)?;
-    let ttl = tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000);
-    let redeemed = refresh::redeem(&mut tx, presented, &client.client_id, ttl)
-        .await?
-        .ok_or_else(invalid)?;
-    let found = &redeemed.found;
-    if found.grant.client_id != client.client_id {
-        return Err(invalid());
-    }
-    if found.used {
-        // A rotated token came back: someone holds a copy. Revoke the family.
-        refresh::revoke_family(&mut tx, found.grant.family_id).await?;
-        tx.commit().await.map_err(OAuthError::internal)?;
-        tokens::revoke_grant(ctx.kv, ctx.provider, found.grant.family_id).await?;
-        tracing::warn!(tenant = %ctx.provider.tenant.slug, "rotated refresh token reused; family revoked");
-        return Err(invalid());
-    }
-    // Revoked or expired: nothing was rotated.
-    let Some(next) = redeemed.next.clone() else {
-        return Err(invalid());
-    };
-    // From here a refusal drops the transaction, which undoes the rotation.
-    // RFC 6749 §6: the scope may narrow, never widen.
-    let granted = scopes(&found.grant.scope);
-    let scope = match p.scope.as_deref() {
-        None => found.grant.scope.clone(),
-        Some(requested) => {
-            let requested = scopes(requested);
-            if requested.is_empty() || requested.iter().any(|s| !granted.contains(s)) {
+    // RFC 6749 §6: the scope may narrow, never widen (checked against the
+    // grant in the database, with the rotation).
+    let requested: Option<Vec<String>> = match p.scope.as_deref() {
+        None => None,
+        Some(r) => {
+            let r: Vec<String> = scopes(r).into_iter().map(str::to_owned).collect();
+            if r.is_empty() {
                 return Err(OAuthError::InvalidScope(
-                    "the requested scope exceeds the original grant".into(),
+                    "the requested scope is empty".into(),
                 ));
             }
-            requested.join(" ")
+            Some(r)
         }
     };
-    if !redeemed.user_active {
-        return Err(invalid());
+    let ttl = tokens::ttl(ctx.provider, "refresh_token_ttl_secs", 2_592_000);
+    let rotation = refresh::rotate(
+        ctx.db,
+        ctx.provider.tenant.id,
+        presented,
+        &client.client_id,
+        requested.as_deref(),
+        ttl,
+    )
+    .await?
+    .ok_or_else(invalid)?;
+    let found = &rotation.grant;
+    match rotation.outcome {
+        Outcome::Rotated => {}
+        Outcome::Replayed => {
+            // A rotated token came back: someone holds a copy. Its family's
+            // refresh tokens are revoked; now the access tokens.
+            tokens::revoke_grant(ctx.kv, ctx.provider, found.family_id).await?;
+            tracing::warn!(tenant = %ctx.provider.tenant.slug, "rotated refresh token reused; family revoked");
+            return Err(invalid());
+        }
+        Outcome::InvalidScope => {
+            return Err(OAuthError::InvalidScope(
+                "the requested scope exceeds the original grant".into(),
+            ))
+        }
+        Outcome::WrongClient | Outcome::Inactive | Outcome::InactiveUser => return Err(invalid()),
     }
-    let response = issue_for_user(
+    let scope = requested.map_or_else(|| found.scope.clone(), |r| r.join(" "));
+    issue_for_user(
         ctx,
         &UserIssue {
             client,
-            user_id: found.grant.user_id,
+            user_id: found.user_id,
             scope: &scope,
             nonce: None,
-            auth_time: found.grant.auth_time.unix_timestamp(),
-            sid: found.grant.sid.as_deref(),
-            acr: found.grant.acr.as_deref(),
-            amr: &found.grant.amr,
-            refresh: Some(next),
-            grant_id: found.grant.family_id,
-            roles: roles_for(&mut tx, &scope, found.grant.user_id).await?,
+            auth_time: found.auth_time.unix_timestamp(),
+            sid: found.sid.as_deref(),
+            acr: found.acr.as_deref(),
+            amr: &found.amr,
+            refresh: rotation.next.clone(),
+            grant_id: found.family_id,
+            roles: rotation.roles.clone(),
         },
-    )?;
-    tx.commit().await.map_err(OAuthError::internal)?;
-    Ok(response)
+    )
 }
 
 /// RFC 6749 §4.4: confidential clients only, scopes within what the client

@@ -101,88 +101,151 @@ pub async fn issue(
     Ok((inserted == 1).then_some(token))
 }
 
-/// A presented refresh token, as [`redeem`] found and handled it.
+/// What [`rotate`] did with a presented refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Marked used; the next token of its family was issued.
+    Rotated,
+    /// Issued to another client; nothing changed.
+    WrongClient,
+    /// Already rotated: a copy came back, so its whole family was revoked.
+    Replayed,
+    /// Revoked or expired.
+    Inactive,
+    /// The requested scope exceeds the grant's; nothing changed.
+    InvalidScope,
+    /// The user was deleted, disabled or locked; nothing changed.
+    InactiveUser,
+}
+
+/// A presented refresh token, as [`rotate`] found and handled it.
 #[derive(Debug, Clone)]
-pub struct Redeemed {
-    pub found: Found,
-    /// The next token of the family, issued because the presented one was
-    /// live and belonged to the client; None otherwise.
+pub struct Rotation {
+    pub outcome: Outcome,
+    /// The grant the token carries (its `client_id` is the presenting
+    /// client's; for [`Outcome::WrongClient`] the rest is not to be used).
+    pub grant: RefreshGrant,
+    /// The next token of the family, when rotated.
     pub next: Option<String>,
-    /// The token's user exists and is not disabled.
-    pub user_active: bool,
+    /// The user's custom roles, when rotated and the scope to issue holds
+    /// `roles`.
+    pub roles: Option<Vec<String>>,
 }
 
 /// The refresh grant's rotation (RFC 6749 §6, RFC 9700 §4.14.2) in one
-/// statement: finds the presented token and locks it; if it is live (not
-/// used, revoked or expired) and was issued to `client_id`, marks it used
-/// and inserts the next token of its family; and reports whether its user
-/// is active. The caller rolls the transaction back when it refuses the
-/// request after all (a widened scope, a disabled user), which undoes the
-/// rotation.
-pub async fn redeem(
-    tx: &mut TenantTx,
+/// round trip: the SQL function `refresh_rotate` finds the presented token
+/// and locks it, checks its client, replay (revoking the family), expiry,
+/// the requested scope (RFC 6749 §6: it may narrow, never widen) and the
+/// user, and rotates it, as one transaction of its own. None when no such
+/// token exists at this tenant.
+pub async fn rotate(
+    db: &gatehouse_core::Db,
+    tenant: gatehouse_core::TenantId,
     token: &str,
     client_id: &str,
+    requested: Option<&[String]>,
     ttl_secs: i64,
-) -> Result<Option<Redeemed>, OAuthError> {
+) -> Result<Option<Rotation>, OAuthError> {
     let next = random_token();
     let row = sqlx::query!(
-        "with old as (
-             select id, family_id, client_id, user_id, scope, sid, auth_time, acr, amr, expires_at,
-                    used_at is not null as used, revoked_at is not null as revoked
-             from refresh_tokens where token_hash = $1 for update
-         ), live as (
-             select * from old
-             where not used and not revoked and expires_at > now() and client_id = $2
-         ), used as (
-             update refresh_tokens r set used_at = now(), updated_at = now()
-             from live where r.id = live.id
-         ), next as (
-             insert into refresh_tokens (tenant_id, id, family_id, token_hash, client_id, user_id, scope,
-                                         sid, auth_time, acr, amr, expires_at)
-             select $3, $4, family_id, $5, client_id, user_id, scope, sid, auth_time, acr, amr,
-                    now() + make_interval(secs => $6::bigint)
-             from live
-             returning id
-         )
-         select old.id as \"id!\", old.family_id as \"family_id!\", old.client_id as \"client_id!\",
-                old.user_id as \"user_id!\", old.scope as \"scope!\", old.sid, old.auth_time as \"auth_time!\",
-                old.acr, old.amr as \"amr!\", old.expires_at as \"expires_at!\",
-                old.used as \"used!\", old.revoked as \"revoked!\",
-                exists (select 1 from next) as \"rotated!\",
-                coalesce((select not u.disabled and u.locked_at is null from users u where u.id = old.user_id), false)
-                    as \"user_active!\"
-         from old",
+        r#"select status as "status!", family_id as "family_id!", user_id as "user_id!",
+                  scope as "scope!", sid, auth_time as "auth_time!", acr, amr as "amr!", roles
+           from refresh_rotate($1, $2, $3, $4, $5, $6, $7)"#,
+        tenant.as_uuid(),
         secret_hash(token),
         client_id,
-        tx.tenant().as_uuid(),
+        requested as Option<&[String]>,
         Uuid::new_v4(),
         secret_hash(&next),
         ttl_secs,
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(db.tenant_call())
     .await
     .map_err(OAuthError::internal)?;
-    Ok(row.map(|r| Redeemed {
-        found: Found {
-            id: r.id,
-            grant: RefreshGrant {
-                family_id: r.family_id,
-                client_id: r.client_id,
-                user_id: r.user_id,
-                scope: r.scope,
-                sid: r.sid,
-                auth_time: r.auth_time,
-                acr: r.acr,
-                amr: r.amr,
-            },
-            expires_at: r.expires_at,
-            used: r.used,
-            revoked: r.revoked,
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let outcome = match r.status.as_str() {
+        "rotated" => Outcome::Rotated,
+        "wrong_client" => Outcome::WrongClient,
+        "replayed" => Outcome::Replayed,
+        "inactive" => Outcome::Inactive,
+        "invalid_scope" => Outcome::InvalidScope,
+        "inactive_user" => Outcome::InactiveUser,
+        other => {
+            return Err(OAuthError::internal(format!(
+                "refresh_rotate answered {other:?}"
+            )))
+        }
+    };
+    Ok(Some(Rotation {
+        outcome,
+        grant: RefreshGrant {
+            family_id: r.family_id,
+            client_id: client_id.to_owned(),
+            user_id: r.user_id,
+            scope: r.scope,
+            sid: r.sid,
+            auth_time: r.auth_time,
+            acr: r.acr,
+            amr: r.amr,
         },
-        next: r.rotated.then_some(next),
-        user_active: r.user_active,
+        next: (outcome == Outcome::Rotated).then_some(next),
+        roles: r.roles,
     }))
+}
+
+/// What [`for_user`] found and did.
+#[derive(Debug, Clone)]
+pub struct UserGrant {
+    /// The user exists and is neither disabled nor locked.
+    pub active: bool,
+    /// The first refresh token of the grant's family, when asked for and
+    /// the user is active.
+    pub token: Option<String>,
+    /// The user's custom roles, when asked for and the user is active.
+    pub roles: Option<Vec<String>>,
+}
+
+/// The authorization_code grant's database work in one round trip (the SQL
+/// function `grant_for_user`): whether `user_id` is still active and, if so,
+/// the first refresh token of `first`'s family (when given) and the user's
+/// custom roles (with `with_roles`).
+pub async fn for_user(
+    db: &gatehouse_core::Db,
+    tenant: gatehouse_core::TenantId,
+    user_id: Uuid,
+    with_roles: bool,
+    first: Option<(&RefreshGrant, i64)>,
+) -> Result<UserGrant, OAuthError> {
+    let token = first.map(|_| random_token());
+    let hash = token.as_deref().map(secret_hash);
+    let grant = first.map(|(g, _)| g);
+    let r = sqlx::query!(
+        r#"select active as "active!", roles
+           from grant_for_user($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#,
+        tenant.as_uuid(),
+        user_id,
+        with_roles,
+        Uuid::new_v4(),
+        hash,
+        grant.map(|g| g.family_id),
+        grant.map(|g| g.client_id.as_str()),
+        grant.map(|g| g.scope.as_str()),
+        grant.and_then(|g| g.sid.as_deref()),
+        grant.map(|g| g.auth_time),
+        grant.and_then(|g| g.acr.as_deref()),
+        grant.map(|g| g.amr.as_slice()),
+        first.map(|(_, ttl)| ttl),
+    )
+    .fetch_one(db.tenant_call())
+    .await
+    .map_err(OAuthError::internal)?;
+    Ok(UserGrant {
+        active: r.active,
+        token: token.filter(|_| r.active),
+        roles: r.roles,
+    })
 }
 
 /// Revokes every token of a family; returns how many were still live.

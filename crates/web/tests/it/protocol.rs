@@ -88,6 +88,31 @@ async fn tenant(state: &AppState) -> Tenant {
     }
 }
 
+/// Another confidential code-flow client of `t`: (client_id, secret).
+async fn client_of(state: &AppState, t: &Tenant) -> (String, String) {
+    let mut tx = state.db.tenant_tx(t.id).await.unwrap();
+    let (c, secret) = clients::create(
+        &mut tx,
+        NewClient {
+            name: "Other RP".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            first_party: false,
+            allow_http: false,
+            auth_method: None,
+            grant_types: vec![],
+            scopes: vec![],
+            jwks: None,
+            jwks_uri: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (c.client_id, secret.unwrap())
+}
+
 fn basic(id: &str, secret: &str) -> String {
     format!(
         "Basic {}",
@@ -587,6 +612,45 @@ async fn protocol_refresh_tokens_rotate_narrow_and_revoke_their_family_on_reuse(
     assert_eq!(second["scope"], "openid email");
     let r2 = second["refresh_token"].as_str().unwrap();
     assert_ne!(r1, r2, "rotated on every use");
+
+    // A locked user's grant is held, not lost: refused while locked, and
+    // the same token works again once unlocked.
+    let set_locked = |locked: bool| {
+        let state = state.clone();
+        let (tenant, user) = (t.id, t.user);
+        async move {
+            let mut tx = state.db.tenant_tx(tenant).await.unwrap();
+            users::set_locked(&mut tx, user, locked).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    let keep = format!("grant_type=refresh_token&refresh_token={r2}");
+    set_locked(true).await;
+    assert_eq!(
+        json_of(&app, post(&uri, Some(&auth), &keep)).await.1["error"],
+        "invalid_grant"
+    );
+    set_locked(false).await;
+    let (status, third, _) = json_of(&app, post(&uri, Some(&auth), &keep)).await;
+    assert_eq!(status, 200, "{third}");
+    let r3 = third["refresh_token"].as_str().unwrap();
+
+    // Another client presenting the token gets invalid_grant, and the
+    // token's family is untouched.
+    let other = client_of(&state, &t).await;
+    let by_other = format!("grant_type=refresh_token&refresh_token={r3}");
+    assert_eq!(
+        json_of(
+            &app,
+            post(&uri, Some(&basic(&other.0, &other.1)), &by_other)
+        )
+        .await
+        .1["error"],
+        "invalid_grant"
+    );
+    let (status, fourth, _) = json_of(&app, post(&uri, Some(&auth), &by_other)).await;
+    assert_eq!(status, 200, "still live for its own client: {fourth}");
+    let r2 = fourth["refresh_token"].as_str().unwrap();
 
     // Presenting the rotated r1 again revokes the family, r2 included.
     let reuse = format!("grant_type=refresh_token&refresh_token={r1}");
