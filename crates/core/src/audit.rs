@@ -134,6 +134,7 @@ pub mod action {
     pub const CLIENT_UPDATED: &str = "client.updated";
     /// The tenant was created from an export document.
     pub const TENANT_IMPORTED: &str = "tenant.imported";
+    pub const TENANT_EXPORTED: &str = "tenant.exported";
 }
 
 /// One event to record.

@@ -20,6 +20,12 @@
 //! for that step or an earlier one is refused, so each code is accepted at
 //! most once (RFC 6238 §5.2). Nothing here logs a secret or a code.
 //!
+//! A tenant export with second factors carries each confirmed factor's
+//! secret opened ([`export_totp`]), since the importing deployment may have
+//! another master key; the import seals it again under the current one for
+//! the new tenant ([`import_totp`]). Recovery codes travel as their hashes
+//! ([`export_recovery_codes`], [`import_recovery_codes`]).
+//!
 //! Attempts are not counted here: the caller must rate-limit code entry
 //! (RFC 4226 §7.3), since a six-digit code with ±1 step of skew is guessed
 //! with probability 3 in 10⁶ per try.
@@ -33,7 +39,10 @@ use gatehouse_core::secretbox::{Keyring, SealError, Sealed};
 use gatehouse_core::{DbError, TenantId, TenantTx};
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
-use totp_rs::{Algorithm, Builder, Totp};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
+use time::OffsetDateTime;
+use totp_rs::{Algorithm, Builder, Secret, Totp};
 use uuid::Uuid;
 
 /// How many recovery codes a user holds after (re)generation.
@@ -70,6 +79,9 @@ pub enum MfaError {
     Stored,
     #[error("the random number generator failed")]
     Random,
+    /// An exported factor or recovery code that cannot be imported.
+    #[error("{0}")]
+    NotPortable(&'static str),
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error(transparent)]
@@ -329,6 +341,10 @@ pub async fn regenerate_recovery_codes(
 /// The code is found by its hash, so no stored value is compared with the
 /// presented one; concurrent uses of one code serialise on its row and only
 /// one succeeds.
+///
+/// A hash is bound to the tenant that issued the code: this one, or for
+/// codes brought by a tenant import, the row's `hash_tenant_id`. The
+/// presented code is hashed for each tenant the user's codes are bound to.
 pub async fn use_recovery_code(
     tx: &mut TenantTx,
     user_id: Uuid,
@@ -338,17 +354,33 @@ pub async fn use_recovery_code(
     if code.len() != RECOVERY_LEN || !code.bytes().all(|b| RECOVERY_ALPHABET.contains(&b)) {
         return Ok(false);
     }
-    let hash = recovery_hash(tx.tenant(), user_id, &code);
+    let issuers = sqlx::query_scalar!(
+        "select distinct coalesce(hash_tenant_id, tenant_id) as \"issuer!\" from recovery_codes
+         where user_id = $1 and used_at is null",
+        user_id,
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    if issuers.is_empty() {
+        return Ok(false);
+    }
+    let hashes: Vec<String> = issuers
+        .iter()
+        .map(|issuer| recovery_hash(TenantId::from_uuid(*issuer), user_id, &code))
+        .collect();
     Ok(sqlx::query!(
         "update recovery_codes set used_at = now(), updated_at = now()
-         where user_id = $1 and code_hash = $2 and used_at is null",
+         where user_id = $1 and used_at is null
+           and (coalesce(hash_tenant_id, tenant_id), code_hash)
+               in (select * from unnest($2::uuid[], $3::text[]))",
         user_id,
-        hash,
+        &issuers,
+        &hashes,
     )
     .execute(&mut **tx)
     .await?
     .rows_affected()
-        == 1)
+        > 0)
 }
 
 /// How many unused recovery codes the user has left.
@@ -395,6 +427,204 @@ pub async fn reseal(tx: &mut TenantTx, keyring: &Keyring) -> Result<u64, MfaErro
         n += 1;
     }
     Ok(n)
+}
+
+/// A TOTP shared secret in the clear, RFC 4648 §6 base32 without padding,
+/// as an authenticator app holds it. Only a tenant export with second
+/// factors carries one. Its `Debug` output hides it, and two are compared
+/// in constant time.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TotpSecret(String);
+
+impl TotpSecret {
+    pub fn new(base32: String) -> Self {
+        Self(base32)
+    }
+
+    /// The secret's bytes: 160 bits, canonical unpadded base32. Upper or
+    /// lower case, spaces and trailing `=` are accepted, as authenticator
+    /// apps and people write it.
+    fn bytes(&self) -> Result<Vec<u8>, MfaError> {
+        const REFUSED: MfaError =
+            MfaError::NotPortable("the TOTP secret must be 160 bits in base32 (RFC 4648 §6)");
+        let canonical: String = self
+            .0
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .trim_end_matches('=')
+            .to_ascii_uppercase();
+        let secret = Secret::try_from_base32(&canonical).map_err(|_| REFUSED)?;
+        // Only the canonical spelling of exactly 160 bits: no stray bits in
+        // the last character, nothing longer or shorter.
+        if secret.as_bytes().len() != SECRET_BYTES
+            || !bool::from(secret.to_base32().as_bytes().ct_eq(canonical.as_bytes()))
+        {
+            return Err(REFUSED);
+        }
+        Ok(secret.as_bytes().to_vec())
+    }
+}
+
+impl std::fmt::Debug for TotpSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpSecret(..)")
+    }
+}
+
+impl PartialEq for TotpSecret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for TotpSecret {}
+
+/// A confirmed TOTP factor as a tenant export carries it: the secret opened
+/// (the importing deployment seals it under its own master key), when it
+/// was confirmed, and the time step of the last accepted code, so that a
+/// code used before the export is still refused after the import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortableTotp {
+    pub user_id: Uuid,
+    pub secret: TotpSecret,
+    pub confirmed_at: OffsetDateTime,
+    pub last_step: i64,
+}
+
+/// A recovery code as a tenant export carries it: its hash as stored, when
+/// it was used, and the tenant its hash is bound to (the one that issued
+/// it; an import keeps it, since the code cannot be hashed again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortableRecoveryCode {
+    pub user_id: Uuid,
+    pub code_hash: String,
+    pub used_at: Option<OffsetDateTime>,
+    pub hash_tenant_id: Uuid,
+}
+
+/// Every confirmed TOTP factor of the tenant, by user, with its secret
+/// opened (under whichever configured master key sealed it). Pending
+/// enrolments are left out. The result holds secrets in the clear: it is
+/// for a tenant export with second factors only.
+pub async fn export_totp(
+    tx: &mut TenantTx,
+    keyring: &Keyring,
+) -> Result<Vec<PortableTotp>, MfaError> {
+    let rows = sqlx::query!(
+        "select user_id, master_key_id, sealed_secret, confirmed_at as \"confirmed_at!\",
+                last_step as \"last_step!\"
+         from totp_factors where confirmed_at is not null order by user_id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let sealed = Sealed {
+            key_id: row.master_key_id,
+            blob: row.sealed_secret,
+        };
+        let secret = keyring.open(&sealed, &aad(tx.tenant(), row.user_id))?;
+        if secret.len() != SECRET_BYTES {
+            return Err(MfaError::Stored);
+        }
+        out.push(PortableTotp {
+            user_id: row.user_id,
+            secret: TotpSecret(Secret::from(secret).to_base32()),
+            confirmed_at: row.confirmed_at,
+            last_step: row.last_step,
+        });
+    }
+    Ok(out)
+}
+
+/// Checks an exported factor without storing it: a 160-bit base32 secret
+/// and a time step that is not negative.
+pub fn check_totp(totp: &PortableTotp) -> Result<(), MfaError> {
+    totp.secret.bytes()?;
+    if totp.last_step < 0 {
+        return Err(MfaError::NotPortable(
+            "the last accepted time step cannot be negative",
+        ));
+    }
+    Ok(())
+}
+
+/// Stores an exported factor (checked as by [`check_totp`]) as the user's
+/// confirmed factor: the secret sealed under the current master key for
+/// this tenant and user, `confirmed_at` and the last accepted time step as
+/// exported.
+pub async fn import_totp(
+    tx: &mut TenantTx,
+    keyring: &Keyring,
+    totp: &PortableTotp,
+) -> Result<(), MfaError> {
+    check_totp(totp)?;
+    let sealed = keyring.seal(&totp.secret.bytes()?, &aad(tx.tenant(), totp.user_id))?;
+    sqlx::query!(
+        "insert into totp_factors (tenant_id, user_id, master_key_id, sealed_secret, confirmed_at,
+                                   last_step)
+         values ($1, $2, $3, $4, $5, $6)",
+        tx.tenant().as_uuid(),
+        totp.user_id,
+        sealed.key_id,
+        sealed.blob,
+        totp.confirmed_at,
+        totp.last_step,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether `hash` has the shape of a stored recovery-code hash: SHA-256 as
+/// 64 lower-case hex digits.
+pub fn valid_recovery_hash(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Every recovery code of the tenant, used or not, by user.
+pub async fn export_recovery_codes(
+    tx: &mut TenantTx,
+) -> Result<Vec<PortableRecoveryCode>, MfaError> {
+    Ok(sqlx::query_as!(
+        PortableRecoveryCode,
+        "select user_id, code_hash, used_at,
+                coalesce(hash_tenant_id, tenant_id) as \"hash_tenant_id!\"
+         from recovery_codes order by user_id, code_hash",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Stores exported recovery codes (hashes of the shape
+/// [`valid_recovery_hash`] checks) as they were, used or not, each still
+/// bound to the tenant that issued it.
+pub async fn import_recovery_codes(
+    tx: &mut TenantTx,
+    codes: &[PortableRecoveryCode],
+) -> Result<(), MfaError> {
+    let tenant = tx.tenant().as_uuid();
+    for code in codes {
+        if !valid_recovery_hash(&code.code_hash) {
+            return Err(MfaError::NotPortable(
+                "a recovery code hash must be 64 lower-case hex digits",
+            ));
+        }
+        sqlx::query!(
+            "insert into recovery_codes (tenant_id, user_id, code_hash, used_at, hash_tenant_id)
+             values ($1, $2, $3, $4, $5)",
+            tenant,
+            code.user_id,
+            code.code_hash,
+            code.used_at,
+            (code.hash_tenant_id != tenant).then_some(code.hash_tenant_id),
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The TOTP parameters (RFC 6238 §4, §5.2): SHA-1, 6 digits, 30 s, ±1 step.
@@ -550,6 +780,61 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(svg.ends_with("</svg>"));
         assert!(!svg.contains("alice"));
+    }
+
+    #[test]
+    fn exported_secrets_are_160_bits_of_base32_and_never_shown() {
+        let bytes = b"12345678901234567890".to_vec();
+        let canonical = Secret::from(bytes.clone()).to_base32();
+        assert_eq!(canonical.len(), 32);
+        for spelling in [
+            canonical.clone(),
+            canonical.to_lowercase(),
+            format!(" {} {} ", &canonical[..16], &canonical[16..]),
+        ] {
+            assert_eq!(TotpSecret::new(spelling).bytes().unwrap(), bytes);
+        }
+        for bad in [
+            "",
+            "not base32!",
+            &canonical[..31],
+            &canonical[..30],
+            &format!("{canonical}A"),
+            &format!("{}0", &canonical[..31]),
+            &format!("{canonical}AAAAAAAA"),
+        ] {
+            assert!(
+                matches!(
+                    TotpSecret::new(bad.to_owned()).bytes(),
+                    Err(MfaError::NotPortable(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        let secret = TotpSecret::new(canonical.clone());
+        assert!(!format!("{secret:?}").contains(&canonical));
+        let totp = PortableTotp {
+            user_id: Uuid::nil(),
+            secret,
+            confirmed_at: OffsetDateTime::UNIX_EPOCH,
+            last_step: 1,
+        };
+        assert!(!format!("{totp:?}").contains(&canonical));
+        assert!(check_totp(&totp).is_ok());
+        assert!(check_totp(&PortableTotp {
+            last_step: -1,
+            ..totp
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn recovery_hashes_have_the_stored_shape() {
+        let h = recovery_hash(TenantId::new_random(), Uuid::new_v4(), "abcdefghjkmn");
+        assert!(valid_recovery_hash(&h));
+        assert!(!valid_recovery_hash(&h.to_uppercase()));
+        assert!(!valid_recovery_hash(&h[1..]));
+        assert!(!valid_recovery_hash("not-a-hash"));
     }
 
     #[test]

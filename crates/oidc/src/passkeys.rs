@@ -26,7 +26,10 @@
 //! row-level-security transaction ([`TenantTx`]), where another tenant's
 //! credential does not exist; the functions here never look a credential up
 //! any other way. Changing a tenant's issuer host changes its RP ID and
-//! strands its passkeys (authenticators bind credentials to the RP ID).
+//! strands its passkeys (authenticators bind credentials to the RP ID). For
+//! the same reason a tenant export carries passkeys as stored
+//! ([`export_all`], [`import`]), and they work after an import only where
+//! the tenant keeps its host.
 //!
 //! Plain `http` is accepted only for `localhost` and `*.localhost`, the
 //! hosts browsers treat as secure contexts (W3C Secure Contexts §3.1);
@@ -106,6 +109,9 @@ pub enum PasskeyError {
     Stored,
     #[error("the WebAuthn options could not be built")]
     Options,
+    /// An exported passkey that cannot be imported.
+    #[error("{0}")]
+    NotPortable(&'static str),
     #[error(transparent)]
     Kv(#[from] KvError),
     #[error(transparent)]
@@ -622,6 +628,79 @@ pub async fn count(tx: &mut TenantTx, user_id: Uuid) -> Result<i64, PasskeyError
     )
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// A passkey as a tenant export carries it: the row as stored. It holds no
+/// secret, but it only works where the tenant keeps its RP ID (its issuer's
+/// host): authenticators bind the credential to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortablePasskey {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// The raw credential ID.
+    pub credential_id: Vec<u8>,
+    /// webauthn-rs' `Passkey`, as it serialises it.
+    pub passkey: serde_json::Value,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// Every passkey of the tenant, by user, oldest first.
+pub async fn export_all(tx: &mut TenantTx) -> Result<Vec<PortablePasskey>, PasskeyError> {
+    Ok(sqlx::query_as!(
+        PortablePasskey,
+        "select id, user_id, credential_id, passkey, name, created_at, last_used_at
+         from passkeys order by user_id, created_at, id",
+    )
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Checks an exported passkey without storing it: its name (as at
+/// registration), a credential ID of 1 to 1023 bytes (§7.1), a `passkey`
+/// that webauthn-rs reads as its `Passkey`, and whose credential ID is
+/// `credential_id` (the row is found by the one and verified with the
+/// other).
+pub fn check_portable(p: &PortablePasskey) -> Result<(), PasskeyError> {
+    valid_name(&p.name)?;
+    if p.credential_id.is_empty() || p.credential_id.len() > CREDENTIAL_ID_MAX_BYTES {
+        return Err(PasskeyError::NotPortable(
+            "a credential ID is 1 to 1023 bytes",
+        ));
+    }
+    let passkey: Passkey = serde_json::from_value(p.passkey.clone())
+        .map_err(|_| PasskeyError::NotPortable("the passkey is not a webauthn-rs Passkey"))?;
+    let own: &[u8] = passkey.cred_id().as_ref();
+    if own != p.credential_id.as_slice() {
+        return Err(PasskeyError::NotPortable(
+            "credential_id is not the passkey's own credential ID",
+        ));
+    }
+    Ok(())
+}
+
+/// Stores an exported passkey (checked as by [`check_portable`]) under its
+/// own id, with its dates. A credential ID already registered in this
+/// tenant is refused ([`PasskeyError::AlreadyRegistered`]).
+pub async fn import(tx: &mut TenantTx, p: &PortablePasskey) -> Result<(), PasskeyError> {
+    check_portable(p)?;
+    sqlx::query!(
+        "insert into passkeys (tenant_id, id, user_id, credential_id, passkey, name, created_at,
+                               last_used_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        tx.tenant().as_uuid(),
+        p.id,
+        p.user_id,
+        p.credential_id,
+        p.passkey,
+        p.name.trim(),
+        p.created_at,
+        p.last_used_at,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// A passkey name: trimmed, 1 to [`NAME_MAX_CHARS`] characters, no control

@@ -366,8 +366,8 @@ pub async fn search(
 
 /// A user as a tenant export carries it: the account and its claims, and
 /// the password's argon2id hash (PHC string), so that the user signs in
-/// with the same password after an import. Second factors are not carried:
-/// their secrets are sealed for this deployment's master key and tenant.
+/// with the same password after an import. Second factors travel apart
+/// from it, and only when asked for (see `mfa` and `passkeys`).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct PortableUser {
     pub id: Uuid,

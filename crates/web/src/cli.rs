@@ -108,12 +108,18 @@ enum TenantCommand {
         out: JsonFlag,
     },
     /// Print a tenant as one JSON document: settings, custom roles and
-    /// clients, and with --with-users its users (with password hashes).
+    /// clients, with --with-users its users (with password hashes), and
+    /// with --with-mfa as well their second factors.
     Export {
         slug: String,
         /// Include the users, their password hashes and roles.
         #[arg(long)]
         with_users: bool,
+        /// With --with-users: also their second factors (authenticator-app
+        /// secrets in the clear, recovery-code hashes, passkeys). Keep such
+        /// a document as you would the factors themselves.
+        #[arg(long)]
+        with_mfa: bool,
     },
     /// Create a tenant from an export document (FILE, or - for standard input).
     Import {
@@ -141,6 +147,10 @@ fn transfer_failure(e: gatehouse_admin::transfer::TransferError) -> Failure {
         TransferError::Invalid(m) => Failure::new("invalid_input", m),
         TransferError::Tenant(e) => e.into(),
         TransferError::Settings(e) => Failure::new("invalid_input", e.to_string()),
+        TransferError::Seal(e @ gatehouse_core::secretbox::SealError::NoKey) => {
+            Failure::new("no_master_key", e.to_string())
+        }
+        TransferError::Seal(e) => Failure::new("key_error", e.to_string()),
         TransferError::Store(e) => Failure::new("database_error", e.to_string()),
     }
 }
@@ -361,12 +371,32 @@ async fn tenant(cmd: TenantCommand, config: Config) -> Result<(), Failure> {
             let t = tenants.set_status(&slug, TenantStatus::Suspended).await?;
             print_tenant(&t, out.json, "suspended");
         }
-        TenantCommand::Export { slug, with_users } => {
+        TenantCommand::Export {
+            slug,
+            with_users,
+            with_mfa,
+        } => {
+            if with_mfa && !with_users {
+                return Err(Failure::new(
+                    "invalid_input",
+                    "--with-mfa needs --with-users: second factors travel with their users",
+                ));
+            }
             let state = app_state(config.clone())?;
             let record = tenants.get(&slug).await?;
-            let doc = gatehouse_admin::transfer::export(&state.db, &record, with_users)
-                .await
-                .map_err(transfer_failure)?;
+            let include = gatehouse_admin::transfer::Include {
+                users: with_users,
+                mfa: with_mfa,
+            };
+            let doc = gatehouse_admin::transfer::export(
+                &state.db,
+                &state.keyring,
+                &record,
+                include,
+                gatehouse_core::audit::Actor::system(),
+            )
+            .await
+            .map_err(transfer_failure)?;
             let text = serde_json::to_string_pretty(&doc)
                 .map_err(|e| Failure::new("error", e.to_string()))?;
             println!("{text}");

@@ -298,6 +298,10 @@ fn transfer_problem(e: crate::transfer::TransferError) -> Problem {
         TransferError::Invalid(m) => Problem::new("validation_failed", m),
         TransferError::Tenant(e) => problem(e),
         TransferError::Settings(e) => Problem::new("validation_failed", e.to_string()),
+        TransferError::Seal(e) => {
+            tracing::error!(error = %e, "tenant export or import: master key");
+            Problem::new("unavailable", e.to_string())
+        }
         TransferError::Store(e) => Problem::internal(e),
     }
 }
@@ -308,25 +312,42 @@ pub struct ExportQuery {
     /// Include the users, with their password hashes and roles.
     #[serde(default)]
     pub users: bool,
+    /// With `users=true`: also their second factors: authenticator-app
+    /// secrets in the clear, recovery-code hashes and passkeys. The
+    /// document is then as sensitive as the factors themselves.
+    #[serde(default)]
+    pub mfa: bool,
 }
 
 /// The tenant as one JSON document (`format` `gatehouse.tenant/1`):
 /// settings (secrets left out), custom roles, clients with their secret
-/// hashes, and with `users=true` its users with their password hashes and
-/// roles. It needs the write scope: it carries credentials' hashes.
+/// hashes, with `users=true` its users with their password hashes and
+/// roles, and with `mfa=true` as well their second factors (TOTP secrets
+/// in the clear). It needs the write scope: it carries credentials.
 #[utoipa::path(get, path = "/tenants/{slug}/export", tag = "tenants",
     params(("slug" = String, Path), ExportQuery),
     responses((status = 200, body = crate::transfer::TenantDocument),
-              (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+              (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)),
     security(("gatehouse" = ["gatehouse:tenants:write"])))]
 async fn export(
-    _: Authorized<TenantsWrite>,
+    auth: Authorized<TenantsWrite>,
     State(state): State<ApiState>,
     Segments(slug): Segments<String>,
     Params(query): Params<ExportQuery>,
 ) -> Result<Json<crate::transfer::TenantDocument>, Problem> {
+    if query.mfa && !query.users {
+        return Err(Problem::validation(
+            "mfa",
+            "second factors travel with their users: mfa=true needs users=true",
+        ));
+    }
     let t = tenant_by_slug(&state, &slug).await?;
-    let doc = crate::transfer::export(&state.db, &t, query.users)
+    let include = crate::transfer::Include {
+        users: query.users,
+        mfa: query.mfa,
+    };
+    let doc = crate::transfer::export(&state.db, &state.keyring, &t, include, auth.caller.actor())
         .await
         .map_err(transfer_problem)?;
     Ok(Json(doc))

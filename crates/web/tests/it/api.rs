@@ -1463,6 +1463,23 @@ async fn api_a_tenant_exported_and_imported_keeps_its_clients_users_roles_and_se
     )
     .await;
     assert_eq!(log["items"][0]["details"]["users"], 1);
+    // The exported tenant's own log says who took a copy, and of what.
+    let (_, log, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{from}/audit?action=tenant.exported"),
+        None,
+    )
+    .await;
+    let exported = log["items"].as_array().unwrap();
+    assert!(
+        exported
+            .iter()
+            .any(|e| e["details"] == json!({ "users": true, "mfa": false })
+                && e["actor_kind"] == "client"),
+        "{log}"
+    );
 
     // Refusals change nothing: the same slug again (409), a bad document
     // (422) that would fail only at its clients: no tenant is left behind.
@@ -1495,6 +1512,260 @@ async fn api_a_tenant_exported_and_imported_keeps_its_clients_users_roles_and_se
     )
     .await;
     assert_eq!(status, 422);
+}
+
+/// The code an authenticator app holding `secret` (base32) shows at
+/// `unix_time`.
+fn totp_code(secret: &str, unix_time: i64) -> String {
+    let app = totp_rs::Totp::from_url(format!(
+        "otpauth://totp/Exported:grace?secret={secret}&issuer=Exported&algorithm=SHA1&digits=6&period=30"
+    ))
+    .unwrap();
+    app.generate(u64::try_from(unix_time).unwrap()).to_string()
+}
+
+#[tokio::test]
+async fn api_second_factors_are_exported_only_when_asked_and_work_after_an_import() {
+    use gatehouse_oidc::{mfa, passkeys};
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
+
+    let (app, state) = app().await;
+    let platform = token(&app, &state, PLATFORMS_SLUG, PLATFORM_SCOPES).await;
+    let p = Some(platform.as_str());
+    let from = unique_slug("exp-mfa");
+    let (status, _, _) = call(
+        &app,
+        p,
+        "POST",
+        "/api/v1/tenants",
+        Some(json!({ "slug": from, "display_name": "Exported" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let source = state.tenancy.tenants.get(&from).await.unwrap();
+
+    // A user with a confirmed TOTP factor (confirmed two steps ago), ten
+    // recovery codes of which one is used, and a passkey.
+    let origin = url::Url::parse("http://localhost:8080").unwrap();
+    let rp = passkeys::Rp::for_issuer(origin.as_str(), "Exported").unwrap();
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let mut tx = state.db.tenant_tx(source.id).await.unwrap();
+    let user = users::create(
+        &mut tx,
+        NewUser {
+            username: "grace".into(),
+            ..NewUser::default()
+        },
+    )
+    .await
+    .unwrap();
+    let enrolment = mfa::begin_totp(&mut tx, &state.keyring, user.id, "Exported", "grace")
+        .await
+        .unwrap();
+    let secret = enrolment.secret_base32.clone();
+    let confirmed_at = time::OffsetDateTime::now_utc().unix_timestamp() - 60;
+    let recovery = mfa::confirm_totp_at(
+        &mut tx,
+        &state.keyring,
+        user.id,
+        &totp_code(&secret, confirmed_at),
+        u64::try_from(confirmed_at).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(mfa::use_recovery_code(&mut tx, user.id, &recovery[0])
+        .await
+        .unwrap());
+    let (ceremony, options) =
+        passkeys::start_registration(&mut tx, &state.kv, &rp, user.id, "grace", "Grace")
+            .await
+            .unwrap();
+    let options: CreationChallengeResponse = serde_json::from_value(options).unwrap();
+    let created = authenticator
+        .do_registration(origin.clone(), options)
+        .unwrap();
+    passkeys::finish_registration(
+        &mut tx,
+        &state.kv,
+        &rp,
+        user.id,
+        &ceremony,
+        &serde_json::to_value(created).unwrap(),
+        "Laptop",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // With users but without mfa: no second factor, no secret, and said so.
+    let (status, lean, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{from}/export?users=true"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{lean}");
+    let text = lean.to_string();
+    assert!(!text.contains(&secret), "the secret only with mfa");
+    for field in ["totp", "recovery_codes", "passkeys"] {
+        assert!(lean["users"][0].get(field).is_none(), "{field}");
+    }
+    assert!(text.contains("export with mfa"), "{}", lean["omitted"]);
+    // mfa without users: refused, naming the field.
+    let (status, problem, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{from}/export?mfa=true"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["field"], "mfa");
+
+    // With mfa: the secret as an app holds it, the hashes, the passkey.
+    let (status, doc, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{from}/export?users=true&mfa=true"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{doc}");
+    let grace = &doc["users"][0];
+    assert_eq!(grace["totp"]["secret"], secret.as_str());
+    let codes = grace["recovery_codes"].as_array().unwrap();
+    assert_eq!(codes.len(), mfa::RECOVERY_CODE_COUNT);
+    assert_eq!(codes.iter().filter(|c| !c["used_at"].is_null()).count(), 1);
+    assert_eq!(grace["passkeys"].as_array().unwrap().len(), 1);
+    assert_eq!(grace["passkeys"][0]["name"], "Laptop");
+    assert!(!doc.to_string().contains("sealed_secret"));
+
+    // A broken second factor is refused before anything is written.
+    let mut twice = grace["passkeys"][0].clone();
+    twice["id"] = json!(uuid::Uuid::new_v4());
+    for (path, value) in [
+        ("/users/0/totp/secret", json!("not base32!")),
+        ("/users/0/totp/secret", json!(&secret[..30])),
+        ("/users/0/recovery_codes/1/hash", json!("not-a-hash")),
+        ("/users/0/passkeys/0/passkey", json!({ "cred": "no" })),
+        ("/users/0/passkeys/0/credential_id", json!("AAAA")),
+        ("/users/0/passkeys", json!([grace["passkeys"][0], twice])),
+    ] {
+        let mut bad = doc.clone();
+        *bad.pointer_mut(path).unwrap() = value;
+        let left = unique_slug("imp-mfa-bad");
+        let (status, problem, _) = call(
+            &app,
+            p,
+            "POST",
+            &format!("/api/v1/tenants/import?slug={left}"),
+            Some(bad),
+        )
+        .await;
+        assert_eq!(status, 422, "{path}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("grace"),
+            "{problem}"
+        );
+        assert!(
+            !problem.to_string().contains(&secret),
+            "no secret in a refusal"
+        );
+        assert!(
+            state.tenancy.tenants.get(&left).await.is_err(),
+            "{path}: no half-imported tenant"
+        );
+    }
+
+    // Imported under a new slug, the factors work there.
+    let to = unique_slug("imp-mfa");
+    let (status, made, _) = call(
+        &app,
+        p,
+        "POST",
+        &format!("/api/v1/tenants/import?slug={to}"),
+        Some(doc.clone()),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let target = state.tenancy.tenants.get(&to).await.unwrap();
+    let mut tx = state.db.tenant_tx(target.id).await.unwrap();
+    // The code accepted at confirmation stays used; a fresh one works.
+    assert!(!mfa::verify_totp_at(
+        &mut tx,
+        &state.keyring,
+        user.id,
+        &totp_code(&secret, confirmed_at),
+        u64::try_from(confirmed_at).unwrap(),
+    )
+    .await
+    .unwrap());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        mfa::verify_totp(&mut tx, &state.keyring, user.id, &totp_code(&secret, now))
+            .await
+            .unwrap()
+    );
+    assert!(!mfa::use_recovery_code(&mut tx, user.id, &recovery[0])
+        .await
+        .unwrap());
+    assert!(mfa::use_recovery_code(&mut tx, user.id, &recovery[1])
+        .await
+        .unwrap());
+    assert_eq!(
+        mfa::remaining_recovery_codes(&mut tx, user.id)
+            .await
+            .unwrap(),
+        8
+    );
+    let listed = passkeys::list(&mut tx, user.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+        ["Laptop"]
+    );
+    // And the passkey signs in (the RP ID is the same host).
+    let (ceremony, options) =
+        passkeys::start_authentication(&mut tx, &state.kv, &rp, Some(user.id))
+            .await
+            .unwrap();
+    let options: RequestChallengeResponse = serde_json::from_value(options).unwrap();
+    let asserted = authenticator
+        .do_authentication(origin.clone(), options)
+        .unwrap();
+    let signed_in = passkeys::finish_authentication(
+        &mut tx,
+        &state.kv,
+        &rp,
+        &ceremony,
+        &serde_json::to_value(asserted).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(signed_in.user_id, user.id);
+    tx.commit().await.unwrap();
+    let (_, log, _) = call(
+        &app,
+        p,
+        "GET",
+        &format!("/api/v1/tenants/{to}/audit?action=tenant.imported"),
+        None,
+    )
+    .await;
+    let details = &log["items"][0]["details"];
+    assert_eq!(
+        (
+            &details["totp_factors"],
+            &details["recovery_codes"],
+            &details["passkeys"]
+        ),
+        (&json!(1), &json!(10), &json!(1))
+    );
 }
 
 fn gatehouse_web_test_password() -> String {

@@ -480,3 +480,168 @@ async fn a_tenant_exported_to_a_file_is_imported_under_another_slug() {
         garbage.stderr
     );
 }
+
+#[tokio::test]
+async fn a_tenant_exported_with_mfa_keeps_its_totp_under_another_master_key() {
+    use base64::Engine as _;
+    use gatehouse_core::config::MasterKey;
+    use gatehouse_core::secretbox::Keyring;
+    use gatehouse_core::TenantId;
+    use gatehouse_oidc::mfa;
+
+    let p = unique_redis_prefix();
+    let from = unique_slug("cli-exp-mfa");
+    let to = unique_slug("cli-imp-mfa");
+    assert!(
+        cli(&p, &["tenant", "create", "--slug", &from, "--name", "Exp"])
+            .await
+            .ok
+    );
+    let made = cli_with_stdin(
+        &p,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &from,
+            "--username",
+            "olga",
+            "--password-stdin",
+            "--json",
+        ],
+        "a long and unusual passphrase\n",
+    )
+    .await;
+    assert!(made.ok, "{}", made.stderr);
+    let user: uuid::Uuid = made.json()["id"].as_str().unwrap().parse().unwrap();
+    // The command line's master key ("primary") seals the factor here.
+    let here = Keyring::new(
+        Some(MasterKey::parse("primary", gatehouse_core::testing::TEST_MASTER_KEY).unwrap()),
+        vec![],
+    );
+    let db = test_db().await;
+    let tenant_of = |slug: String| {
+        let db = db.clone();
+        async move {
+            let id: uuid::Uuid = sqlx::query_scalar("select id from tenants where slug = $1")
+                .bind(slug)
+                .fetch_one(db.registry())
+                .await
+                .unwrap();
+            TenantId::from_uuid(id)
+        }
+    };
+    let code = |secret: &str, at: i64| {
+        totp_rs::Totp::from_url(format!(
+            "otpauth://totp/Exp:olga?secret={secret}&issuer=Exp&algorithm=SHA1&digits=6&period=30"
+        ))
+        .unwrap()
+        .generate(u64::try_from(at).unwrap())
+        .to_string()
+    };
+    let mut tx = db.tenant_tx(tenant_of(from.clone()).await).await.unwrap();
+    let secret = mfa::begin_totp(&mut tx, &here, user, "Exp", "olga")
+        .await
+        .unwrap()
+        .secret_base32;
+    let confirmed = time::OffsetDateTime::now_utc().unix_timestamp() - 60;
+    let recovery = mfa::confirm_totp_at(
+        &mut tx,
+        &here,
+        user,
+        &code(&secret, confirmed),
+        u64::try_from(confirmed).unwrap(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // --with-mfa needs --with-users; without --with-mfa, no secret.
+    let refused = cli(&p, &["tenant", "export", &from, "--with-mfa"]).await;
+    assert!(!refused.ok);
+    assert!(
+        refused.stderr.contains("--with-users"),
+        "{}",
+        refused.stderr
+    );
+    let lean = cli(&p, &["tenant", "export", &from, "--with-users"]).await;
+    assert!(lean.ok, "{}", lean.stderr);
+    assert!(!lean.stdout.contains(&secret));
+    let exported = cli(
+        &p,
+        &["tenant", "export", &from, "--with-users", "--with-mfa"],
+    )
+    .await;
+    assert!(exported.ok, "{}", exported.stderr);
+    let doc = exported.json();
+    assert_eq!(doc["users"][0]["totp"]["secret"], secret.as_str());
+    let file = std::env::temp_dir().join(format!("{from}.json"));
+    std::fs::write(&file, &exported.stdout).unwrap();
+
+    // A deployment without a master key cannot seal the secret: refused,
+    // nothing left behind.
+    let nowhere = unique_slug("cli-imp-nokey");
+    let out = gatehouse(&p)
+        .env("GATEHOUSE_MASTER_KEY", "")
+        .args([
+            "tenant",
+            "import",
+            file.to_str().unwrap(),
+            "--slug",
+            &nowhere,
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"], "no_master_key", "{err}");
+    assert_eq!(tenant_count(&[&nowhere]).await, 0);
+
+    // Another deployment, another master key: the secret is sealed under
+    // that one.
+    let bytes: Vec<u8> = (0u8..32)
+        .map(|b| b.wrapping_mul(7).wrapping_add(3))
+        .collect();
+    let other_key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let out = gatehouse(&p)
+        .env("GATEHOUSE_MASTER_KEY", &other_key)
+        .env("GATEHOUSE_MASTER_KEY_ID", "elsewhere")
+        .args([
+            "tenant",
+            "import",
+            file.to_str().unwrap(),
+            "--slug",
+            &to,
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let there = Keyring::new(
+        Some(MasterKey::parse("elsewhere", &other_key).unwrap()),
+        vec![],
+    );
+    let mut tx = db.tenant_tx(tenant_of(to.clone()).await).await.unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        mfa::verify_totp(&mut tx, &here, user, &code(&secret, now))
+            .await
+            .is_err(),
+        "not sealed under the exporting deployment's key"
+    );
+    assert!(mfa::verify_totp(&mut tx, &there, user, &code(&secret, now))
+        .await
+        .unwrap());
+    assert!(mfa::use_recovery_code(&mut tx, user, &recovery[2])
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+}
