@@ -295,6 +295,9 @@ fn seal_secrets(
             .filter_map(|(at, o)| o.get(sealed_key).cloned().map(|v| (at, v)))
             .collect();
         for (at, obj) in objects_at(doc, path) {
+            // The marker a read shows in the secret's place (`password_set`)
+            // comes back when a client writes what it read: not stored.
+            obj.remove(&format!("{clear_key}_set"));
             let field = format!("{section}.{at}.{sealed_key}");
             if obj.contains_key(sealed_key) {
                 return Err(SectionError::Field {

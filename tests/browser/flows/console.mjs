@@ -120,6 +120,19 @@ async function platform(env, variant, email, password) {
     await submit(page, () => page.getByRole('button', { name: 'Activate' }).click());
     eq(await statusOf(discovery), 200, 'platform: active again');
 
+    status = await submit(page, () => page.getByRole('link', { name: 'Settings' }).click());
+    await page_(b, 'platform: tenant settings', snap, 'tenant-settings', status, 'Platform');
+    await page.fill('#doc-security', '{"password_min_length": 4}');
+    status = await submit(page, () => page.getByRole('button', { name: 'Save security' }).click());
+    eq(status, 422, 'platform: a section below the floor is refused');
+    eq(await page.inputValue('#doc-security'), '{"password_min_length": 4}', 'platform: the section keeps what was typed');
+    ok((await alertText(page) || '').includes('security.password_min_length'), 'platform: the refusal names the field');
+    await page_(b, 'platform: refused settings', snap, 'tenant-settings-refused', status, 'Platform', 422);
+    await page.fill('#doc-branding', '{"company_name": "Made Here Inc."}');
+    status = await submit(page, () => page.getByRole('button', { name: 'Save branding' }).click());
+    ok((await notice(page) || '').startsWith('The section was saved'), 'platform: the branding section was saved');
+    await page.goto(`${base}/platform/tenants/${slug}`);
+
     status = await submit(page, () => page.getByRole('link', { name: 'Audit log' }).click());
     await page_(b, 'platform: tenant audit log', snap, 'tenant-audit', status, 'Platform');
     const log = await page.locator('table.data').innerText();
@@ -234,6 +247,8 @@ async function admin(env, variant) {
     await page.fill('#company_name', original.company);
     await page.fill('#primary_color', original.primary);
     await submit(page, () => page.getByRole('button', { name: 'Save brand' }).click());
+    ok((await page.locator('section[aria-labelledby=brand] .rows').innerText()).includes('current'), 'admin: the brand\'s versions are listed');
+    await page_(b, 'admin: settings with versions', snap, 'settings-versions', 200);
 
     status = await submit(page, () => page.getByRole('link', { name: 'Audit log' }).click());
     await page.fill('#action', 'user.');

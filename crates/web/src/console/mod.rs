@@ -20,6 +20,7 @@ mod admin;
 mod audit_view;
 mod platform;
 mod settings;
+pub(crate) mod tenant_settings;
 
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(platform::routes())
         .merge(settings::routes())
+        .merge(tenant_settings::routes())
         .route(CONSOLE_CSS_PATH, get(stylesheet))
 }
 

@@ -297,7 +297,7 @@ async fn tenant_view_with(
     ))
 }
 
-async fn found(c: &Console, slug: &str) -> Result<TenantRecord, Response> {
+pub(super) async fn found(c: &Console, slug: &str) -> Result<TenantRecord, Response> {
     let f = &c.f;
     match f.state.tenancy.tenants.get(slug).await {
         Ok(t) => Ok(t),

@@ -9,7 +9,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use gatehouse_tenancy::sections::{self, SectionError, Writer};
 use gatehouse_tenancy::settings::EffectiveSettings;
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::admin::{answer, DoneQuery};
+use super::tenant_settings::{version_rows, VersionRow};
 use super::{notice, Area, Console, Layout};
 use crate::front::page::{Chrome, Csp, LoginPage};
 use crate::front::{brand, internal, page, session, Failure, Front};
@@ -25,6 +26,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/settings", get(settings_page).post(save))
+        .route("/admin/settings/restore", post(restore))
         .route("/admin/settings/preview", get(preview))
 }
 
@@ -48,6 +50,8 @@ struct SettingsPage {
     platform_min_length: u64,
     platform_mfa: String,
     session_ceiling: u64,
+    brand_versions: Vec<VersionRow>,
+    security_versions: Vec<VersionRow>,
 }
 
 impl SettingsPage {
@@ -72,7 +76,11 @@ fn platform(f: &Front) -> EffectiveSettings {
     EffectiveSettings::platform(&f.state.config.settings)
 }
 
-const NOTICES: [(&str, &str); 2] = [
+const NOTICES: [(&str, &str); 3] = [
+    (
+        "restored",
+        "The version was restored as a new version; the sign-in pages use it now.",
+    ),
     (
         "branding",
         "The brand was saved; the sign-in pages use it now.",
@@ -131,6 +139,8 @@ async fn view(
                 .unwrap_or("optional")
                 .to_owned(),
             session_ceiling: sections::ceiling(&p, "security", "session_ttl_secs").unwrap_or(0),
+            brand_versions: version_rows(c, f.tenant_id(), "branding").await?,
+            security_versions: version_rows(c, f.tenant_id(), "security").await?,
         },
     ))
 }
@@ -274,6 +284,56 @@ async fn save(f: Front, form: Result<Form<SettingsForm>, FormRejection>) -> Resp
         }
     })
     .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RestoreForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    version: String,
+}
+
+/// `POST {issuer}/admin/settings/restore`: makes an earlier version of the
+/// brand or the security policy current again (a new version), if it still
+/// meets the platform's bounds.
+async fn restore(f: Front, form: Result<Form<RestoreForm>, FormRejection>) -> Response {
+    answer(async {
+        let c = Console::enter(f, Area::Admin).await?;
+        let form = c.change_form(form, |f| &f.csrf)?;
+        let f = &c.f;
+        let section = match form.section.as_str() {
+            "branding" => "branding",
+            "security" => "security",
+            _ => return Err(c.f.fail(Failure::csrf())),
+        };
+        let Ok(version) = form.version.trim().parse::<i32>() else {
+            return refused(&c, "There is no such version.".into()).await;
+        };
+        let p = platform(f);
+        let writer = Writer {
+            db: &f.state.db,
+            bus: &f.state.bus,
+            keyring: &f.state.keyring,
+            platform: &p,
+            actor: c.actor(),
+        };
+        match sections::restore(&writer, &f.provider.tenant, section, version).await {
+            Ok(_) => Ok(c.back("/admin/settings", "restored")),
+            Err(SectionError::Db(e)) => Err(f.fail(internal(e))),
+            Err(SectionError::Seal(e)) => Err(f.fail(internal(e))),
+            Err(e) => refused(&c, format!("Not restored: {e}.")).await,
+        }
+    })
+    .await
+}
+
+/// The page again with `message` as the error, answered 422.
+async fn refused(c: &Console, message: String) -> Result<Response, Response> {
+    let layout = c.layout("/admin/settings").with_error(message);
+    view(c, layout, None, StatusCode::UNPROCESSABLE_ENTITY).await
 }
 
 /// What was typed, as text, to show again after a refusal.

@@ -1151,6 +1151,18 @@ async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions
         kept["document"]["smtp"]["password_set"], true,
         "left out: kept"
     );
+    // What a read shows can be written back as it is: the marker is not
+    // stored, and the secret stays.
+    let (status, again, _) = call(
+        &app,
+        o,
+        "PUT",
+        &cfg("/notifications"),
+        Some(kept["document"].clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["document"]["smtp"]["password_set"], true);
     let (_, all, _) = call(&app, o, "GET", &cfg(""), None).await;
     let (_, history, _) = call(&app, o, "GET", &cfg("/notifications/versions"), None).await;
     let (_, log, _) = call(
@@ -1175,6 +1187,7 @@ async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions
             .unwrap();
     tx.commit().await.unwrap();
     assert!(!raw.to_string().contains("hunter2"), "stored sealed");
+    assert!(raw["smtp"].get("password_set").is_none(), "{raw}");
     let opened =
         gatehouse_core::mail::SmtpSettings::from_notifications(&raw, &state.keyring, record.id)
             .unwrap()
@@ -1263,14 +1276,14 @@ async fn api_tenant_settings_keep_their_bounds_seal_secrets_and_restore_versions
         .collect();
     assert_eq!(versions, [3, 2, 1]);
     let other_id = state.tenancy.tenants.get(&other).await.unwrap().id;
-    for (tenant, expected) in [(record.id, 5_i64), (other_id, 1)] {
+    for (tenant, expected) in [(record.id, 6_i64), (other_id, 1)] {
         let mut tx = state.db.tenant_tx(tenant).await.unwrap();
         let n: i64 = sqlx::query_scalar("select count(*) from tenant_settings_versions")
             .fetch_one(&mut *tx)
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        // This tenant: oidc 1–3 and notifications 1–2.
+        // This tenant: oidc 1–3 and notifications 1–3.
         assert_eq!(n, expected, "only the context's own rows");
     }
 }

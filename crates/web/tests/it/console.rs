@@ -967,4 +967,166 @@ async fn console_admin_settings_keep_the_platforms_bounds_and_show_the_brand() {
         .map(|(_, d)| d.clone())
         .unwrap();
     assert_eq!(security, serde_json::json!({}));
+
+    // The earlier security policy (version 1: mfa required, 16) restored
+    // from its list, as a new version; a version that does not exist is
+    // refused and changes nothing.
+    let page = b.get(app, &path).await;
+    assert!(
+        page.body.contains("Versions of the security policy"),
+        "{}",
+        page.body
+    );
+    let restore = fx.path("/admin/settings/restore");
+    let missing = b
+        .post(
+            app,
+            &restore,
+            &[("csrf", &csrf), ("section", "security"), ("version", "99")],
+        )
+        .await;
+    assert_eq!(missing.status, 422);
+    let restored = b
+        .post(
+            app,
+            &restore,
+            &[("csrf", &csrf), ("section", "security"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(restored.next(), fx.path("/admin/settings?done=restored"));
+    let now = stored(state.clone(), fx.tenant.id).await;
+    let security = now
+        .iter()
+        .find(|(n, _)| n == "security")
+        .map(|(_, d)| d.clone())
+        .unwrap();
+    assert_eq!(security["password_min_length"], 16);
+    let versions = gatehouse_tenancy::sections::versions(&state.db, fx.tenant.id, "security")
+        .await
+        .unwrap();
+    assert_eq!(
+        (versions[0].version, versions[0].restored_from),
+        (3, Some(1))
+    );
+}
+
+#[tokio::test]
+async fn console_platform_edits_a_tenants_settings_sections_and_restores_versions() {
+    let fx = Fixture::new().await;
+    let (app, state) = (&fx.app, &fx.state);
+    let platforms = state.tenancy.tenants.get(PLATFORMS_SLUG).await.unwrap();
+    let op = unique_slug("op");
+    let viewer = unique_slug("viewer");
+    staff(state, platforms.id, &op, &["platform_admin"]).await;
+    staff(state, platforms.id, &viewer, &["platform_viewer"]).await;
+    let p = |rest: &str| format!("/t/{PLATFORMS_SLUG}{rest}");
+    let mut b = Browser::default();
+    sign_in(app, &mut b, PLATFORMS_SLUG, &p("/platform"), &op).await;
+    let slug = fx.slug().to_owned();
+    let path = p(&format!("/platform/tenants/{slug}/settings"));
+    let page = b.get(app, &path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for section in gatehouse_tenancy::settings::SECTIONS {
+        assert!(
+            page.body.contains(&format!("id=\"doc-{section}\"")),
+            "{section}"
+        );
+    }
+    let csrf = page.hidden("csrf");
+    let save = |section: &'static str, document: &'static str| {
+        let (csrf, path) = (csrf.clone(), path.clone());
+        let app = app.clone();
+        let mut b = b.clone();
+        async move {
+            b.post(
+                &app,
+                &path,
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("do", "save"),
+                    ("section", section),
+                    ("document", document),
+                ],
+            )
+            .await
+        }
+    };
+
+    // Refused, with what was typed kept: not JSON, a floor broken, a
+    // ceiling broken. Nothing stored.
+    let bad = save("branding", "{ not json").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("{ not json"), "the textarea keeps it");
+    let floor = save("security", r#"{"password_min_length": 4}"#).await;
+    assert_eq!(floor.status, 422);
+    assert!(
+        floor.body.contains("security.password_min_length"),
+        "{}",
+        floor.body
+    );
+    let ceiling = save("oidc", r#"{"access_token_ttl_secs": 99999999}"#).await;
+    assert_eq!(ceiling.status, 422);
+    assert!(
+        gatehouse_tenancy::settings::load_overrides(&state.db, fx.tenant.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Saved twice, then the first version restored.
+    let first = save("branding", r#"{"company_name": "First"}"#).await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let second = save("branding", r#"{"company_name": "Second"}"#).await;
+    assert_eq!(second.status, 303);
+    let restored = b
+        .post(
+            app,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("do", "restore"),
+                ("section", "branding"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(restored.status, 303, "{}", restored.body);
+    let now = gatehouse_tenancy::settings::load_overrides(&state.db, fx.tenant.id)
+        .await
+        .unwrap();
+    assert_eq!(now[0].1["company_name"], "First");
+    let page = b.get(app, &path).await;
+    assert!(
+        page.body.contains("restored from version 1"),
+        "{}",
+        page.body
+    );
+
+    // Recorded in the tenant's own log, by the operator.
+    let changes = audited(state, fx.tenant.id, "settings.changed").await;
+    assert_eq!(changes.len(), 3);
+    assert!(
+        changes.iter().all(|e| e.actor_kind == "operator"),
+        "{changes:?}"
+    );
+
+    // A viewer reads but cannot change.
+    let mut v = Browser::default();
+    sign_in(app, &mut v, PLATFORMS_SLUG, &p("/platform"), &viewer).await;
+    let page = v.get(app, &path).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Save branding"));
+    let refused = v
+        .post(
+            app,
+            &path,
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("do", "save"),
+                ("section", "branding"),
+                ("document", "{}"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
 }
