@@ -51,16 +51,59 @@ impl NewUser {
             ));
         }
         if let Some(e) = &self.email {
-            let valid = e.len() <= 254
-                && e.split_once('@')
-                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
-                && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !valid {
-                return Err(StoreError::Invalid("email is not a valid address".into()));
-            }
+            check_email(e)?;
         }
         Ok(())
     }
+}
+
+fn check_email(e: &str) -> Result<(), StoreError> {
+    let valid = e.len() <= 254
+        && e.split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid("email is not a valid address".into()))
+    }
+}
+
+/// An administrator's edit of a user's name and email address (None
+/// clears either). Another account's address is [`StoreError::Duplicate`].
+pub async fn set_contact(
+    tx: &mut TenantTx,
+    id: Uuid,
+    name: Option<&str>,
+    email: Option<&str>,
+    email_verified: bool,
+) -> Result<(), StoreError> {
+    if let Some(n) = name {
+        if n.chars().count() > 200 || n.chars().any(char::is_control) {
+            return Err(StoreError::Invalid(
+                "name must be at most 200 printable characters".into(),
+            ));
+        }
+    }
+    if let Some(e) = email {
+        check_email(e)?;
+    }
+    let n = sqlx::query!(
+        "update users set name = $2, email = $3, email_verified = $4 and $3::text is not null,
+                updated_at = now()
+         where id = $1",
+        id,
+        name,
+        email,
+        email_verified,
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 pub async fn create(tx: &mut TenantTx, new: NewUser) -> Result<User, StoreError> {

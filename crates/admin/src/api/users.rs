@@ -206,9 +206,16 @@ pub struct UserChange {
     /// unlocked. Unlock (false) also clears the counters of failed sign-ins
     /// that lock an account for a while on their own.
     pub locked: Option<bool>,
+    /// The display name; an empty string removes it.
+    pub name: Option<String>,
+    /// The email address; an empty string removes it. A new address is
+    /// unverified unless `email_verified` is given.
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
 }
 
-/// Change a user: disable or enable, lock or unlock.
+/// Change a user: disable or enable, lock or unlock, edit the name and
+/// email address.
 #[utoipa::path(patch, path = "/tenants/{slug}/users/{id}", tag = "users",
     params(("slug" = String, Path), ("id" = Uuid, Path)),
     request_body = UserChange,
@@ -233,6 +240,32 @@ async fn update(
                 .target("user", id)
                 .details(serde_json::json!({
                     "disabled": { "before": before.disabled, "after": disabled }
+                })),
+        )
+        .await?;
+    }
+    if change.name.is_some() || change.email.is_some() || change.email_verified.is_some() {
+        let blank = |v: &Option<String>, before: Option<String>| match v {
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) => Some(s.trim().to_owned()),
+            None => before,
+        };
+        let name = blank(&change.name, before.name.clone());
+        let email = blank(&change.email, before.email.clone());
+        let same_address = email.as_deref().map(str::to_lowercase)
+            == before.email.as_deref().map(str::to_lowercase);
+        let verified = change
+            .email_verified
+            .unwrap_or(same_address && before.email_verified);
+        users::set_contact(&mut tx, id, name.as_deref(), email.as_deref(), verified).await?;
+        audit::record(
+            &mut tx,
+            &Entry::new(auth.caller.actor(), action::USER_UPDATED)
+                .target("user", id)
+                .details(serde_json::json!({
+                    "name": { "before": before.name, "after": name },
+                    "email": { "before": before.email, "after": email },
+                    "email_verified": { "before": before.email_verified, "after": verified && email.is_some() },
                 })),
         )
         .await?;

@@ -110,7 +110,8 @@ struct UsersPage {
     form: NewUserForm,
 }
 
-const USER_NOTICES: [(&str, &str); 11] = [
+const USER_NOTICES: [(&str, &str); 12] = [
+    ("profile", "The name and email address were saved."),
     (
         "locked",
         "The user was locked and signed out everywhere; they cannot sign in until unlocked.",
@@ -434,6 +435,12 @@ pub struct UserAction {
     confirm: String,
     #[serde(default)]
     sid: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    email_verified: Option<String>,
 }
 
 /// `POST {issuer}/admin/users/{id}`: one change, named by `do`.
@@ -523,6 +530,24 @@ async fn user_act(
                     } else {
                         "enabled"
                     }
+                }
+                "profile" => {
+                    let name = Some(form.name.trim()).filter(|n| !n.is_empty());
+                    let email = Some(form.email.trim()).filter(|e| !e.is_empty());
+                    let verified = form.email_verified.is_some() && email.is_some();
+                    if let Err(e) = users::set_contact(&mut tx, uid, name, email, verified).await {
+                        return Ok(Err(refusal(e)?));
+                    }
+                    audit::record(
+                        &mut tx,
+                        &entry(action::USER_UPDATED).details(json!({
+                            "name": { "before": user.name, "after": name },
+                            "email": { "before": user.email, "after": email },
+                            "email_verified": { "before": user.email_verified, "after": verified },
+                        })),
+                    )
+                    .await?;
+                    "profile"
                 }
                 "lock" | "unlock" => {
                     let locked = form.act == "lock";

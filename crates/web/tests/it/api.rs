@@ -1901,10 +1901,61 @@ async fn api_sessions_are_listed_and_ended_users_locked_clients_disabled_and_usa
     assert_eq!(unlocked["locked"], false);
     assert!(unlocked.get("locked_at").is_none());
 
-    // Usage: one user, the two automation clients, no sign-ins yet.
+    // Name and email edited; a new address is unverified until said so;
+    // another user's address is a conflict, a malformed one refused.
+    let (status, edited, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &user_uri,
+        Some(json!({ "name": "Dora Explorer", "email": "dora@example.com" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(
+        (&edited["name"], &edited["email"], &edited["email_verified"]),
+        (
+            &json!("Dora Explorer"),
+            &json!("dora@example.com"),
+            &json!(false)
+        )
+    );
+    let (_, verified, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &user_uri,
+        Some(json!({ "email_verified": true })),
+    )
+    .await;
+    assert_eq!(verified["email_verified"], true);
+    let other = user_in(&state, tenant.id, "eve").await;
+    let (status, _, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &format!("{base}/users/{other}"),
+        Some(json!({ "email": "DORA@example.com" })),
+    )
+    .await;
+    assert_eq!(status, 409, "the address is dora's");
+    let (status, problem, _) = call(
+        &app,
+        o,
+        "PATCH",
+        &user_uri,
+        Some(json!({ "email": "not an address" })),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+
+    // Usage: two users, the two automation clients, no sign-ins yet.
     let (status, usage, _) = call(&app, o, "GET", &format!("{base}/usage"), None).await;
     assert_eq!(status, 200, "{usage}");
-    assert_eq!(usage["users"], 1);
+    assert_eq!(usage["users"], 2);
     assert_eq!(usage["disabled_users"], 0);
     assert_eq!(usage["clients"], 2);
     assert_eq!(usage["sign_ins_30d"], 0);

@@ -1,6 +1,7 @@
 //! Whole server processes: two nodes sharing Postgres and Redis follow a
-//! suspension made with the CLI within a second, and the server refuses to
-//! start when isolation or production settings are unsafe.
+//! suspension made with the CLI within a second (pages and management-API
+//! tokens alike), and the server refuses to start when isolation or
+//! production settings are unsafe.
 
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,109 @@ async fn suspending_with_the_cli_makes_both_nodes_answer_403_within_a_second() {
         activated_after < Duration::from_secs(1),
         "activation took {activated_after:?}"
     );
+}
+
+/// The status of an authenticated `GET path` at `node`.
+async fn api_status(client: &reqwest::Client, node: &Node, path: &str, token: &str) -> u16 {
+    client
+        .get(format!("{}{path}", node.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_api_tokens_are_refused_by_both_nodes_within_a_second() {
+    let prefix = unique_redis_prefix();
+    let slug = unique_slug("apinodes");
+    assert!(
+        cli(
+            &prefix,
+            &["tenant", "create", "--slug", &slug, "--name", "Api Nodes"]
+        )
+        .await
+        .ok
+    );
+    let made = cli(
+        &prefix,
+        &[
+            "client",
+            "create",
+            "--tenant",
+            &slug,
+            "--name",
+            "automation",
+            "--grant-type",
+            "client_credentials",
+            "--auth-method",
+            "client_secret_post",
+            "--scope",
+            "gatehouse:users:read",
+            "--json",
+        ],
+    )
+    .await;
+    assert!(made.ok, "{}", made.stderr);
+    let made = made.json();
+    let a = Node::start(gatehouse(&prefix)).await;
+    let b = Node::start(gatehouse(&prefix)).await;
+    let client = reqwest::Client::new();
+    // A token from node a's token endpoint, used at both nodes.
+    let answer: serde_json::Value = client
+        .post(format!("{}/t/{slug}/token", a.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", made["client_id"].as_str().unwrap()),
+            ("client_secret", made["client_secret"].as_str().unwrap()),
+            ("scope", "gatehouse:users:read"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tenants/{slug}/users");
+    let until = |want: u16| {
+        let (client, path, token) = (client.clone(), path.clone(), token.clone());
+        let nodes = [&a, &b];
+        async move {
+            let start = Instant::now();
+            loop {
+                let mut all = true;
+                for n in nodes {
+                    all &= api_status(&client, n, &path, &token).await == want;
+                }
+                if all {
+                    return start.elapsed();
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "the nodes never answered {want}"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    until(200).await;
+
+    let started = Instant::now();
+    assert!(cli(&prefix, &["tenant", "suspend", &slug]).await.ok);
+    until(403).await;
+    let refused_after = started.elapsed();
+    let started = Instant::now();
+    assert!(cli(&prefix, &["tenant", "activate", &slug]).await.ok);
+    until(200).await;
+    let back_after = started.elapsed();
+    eprintln!("both nodes refused the token {refused_after:?} and took it again {back_after:?} after the CLI started");
+    assert!(
+        refused_after < Duration::from_secs(1),
+        "refusal took {refused_after:?}"
+    );
+    assert!(back_after < Duration::from_secs(1), "took {back_after:?}");
 }
 
 #[tokio::test]
