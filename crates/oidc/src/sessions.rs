@@ -109,18 +109,34 @@ pub async fn end_one(
     Ok(None)
 }
 
-/// Deletes every stored session of the user; returns how many there were.
-/// Callers also move the user's session epoch on
-/// ([`crate::users::end_sessions`]), which ends sessions on every node even
-/// if a record outlives this (a write racing the deletion).
-pub async fn end_all(kv: &Kv, tenant: TenantId, user_id: Uuid) -> Result<usize, KvError> {
-    let index = index_key(user_id);
-    let keys = kv.set_members(tenant, &index).await?;
-    for key in &keys {
-        kv.del(tenant, key).await?;
+/// Signs the user out everywhere, in the store: revokes the access tokens
+/// of each of their sessions and deletes the session records; returns how
+/// many sessions there were. Callers first move the user's session epoch
+/// on ([`crate::users::end_sessions`], or disabling or locking the user),
+/// which ends the sessions on every node even if a record outlives this (a
+/// write racing the deletion), and revoke refresh tokens as they mean to.
+pub async fn end_all(
+    kv: &Kv,
+    provider: &TenantProvider,
+    user_id: Uuid,
+) -> Result<usize, OAuthError> {
+    let tenant = provider.tenant.id;
+    let live = list(kv, tenant, user_id)
+        .await
+        .map_err(OAuthError::internal)?;
+    for s in &live {
+        tokens::revoke_session(kv, provider, &s.sid).await?;
     }
-    kv.del(tenant, &index).await?;
-    Ok(keys.len())
+    let index = index_key(user_id);
+    let keys = kv
+        .set_members(tenant, &index)
+        .await
+        .map_err(OAuthError::internal)?;
+    for key in &keys {
+        kv.del(tenant, key).await.map_err(OAuthError::internal)?;
+    }
+    kv.del(tenant, &index).await.map_err(OAuthError::internal)?;
+    Ok(live.len())
 }
 
 /// Revokes what session `sid` issued: its refresh tokens (except grants

@@ -217,6 +217,7 @@ impl Tenants {
         primary: bool,
         actor: Actor,
     ) -> Result<(), DomainError> {
+        let host = &stored_form(host);
         let mut tx = self.db().tenant_tx(tenant.id).await?;
         let exists = sqlx::query_scalar!(
             "select is_primary from tenant_domains where tenant_id = $1 and host = $2 for update",
@@ -268,6 +269,7 @@ impl Tenants {
         host: &str,
         actor: Actor,
     ) -> Result<(), DomainError> {
+        let host = &stored_form(host);
         let mut tx = self.db().tenant_tx(tenant.id).await?;
         let removed = sqlx::query_scalar!(
             "delete from tenant_domains where tenant_id = $1 and host = $2 returning is_primary",
@@ -289,6 +291,13 @@ impl Tenants {
         self.announce(tenant, Change::Domains).await;
         Ok(())
     }
+}
+
+/// `host` as [`DomainRules::check`] stores it (`Login.Example.COM.` is
+/// `login.example.com`), so a domain is named the same way everywhere;
+/// what is no host at all is kept as given, and found nowhere.
+fn stored_form(host: &str) -> String {
+    normalize_host(host.trim().as_bytes()).unwrap_or_else(|_| host.to_owned())
 }
 
 /// Moves the tenant's `updated_at` on: a node that missed the announcement

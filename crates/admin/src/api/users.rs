@@ -287,6 +287,14 @@ async fn update(
         .ok_or_else(|| Problem::not_found("user"))?;
     let roles = roles::of_user(&mut tx, id).await?;
     tx.commit().await?;
+    // Disabled or locked: signed out everywhere, as in /admin (the epoch
+    // moved on in the transaction; the sessions' access tokens go now).
+    if change.disabled == Some(true) || change.locked == Some(true) {
+        let provider = super::auth::provider(&state, auth.tenant()?.clone()).await?;
+        gatehouse_oidc::sessions::end_all(&state.kv, &provider, id)
+            .await
+            .map_err(Problem::internal)?;
+    }
     if change.locked == Some(false) {
         crate::unlock_counters(&state.kv, auth.tenant()?.id, &user).await?;
     }

@@ -14,7 +14,7 @@ use gatehouse_core::ids::PLATFORMS_SLUG;
 use gatehouse_oidc::clients::{self, Client, NewClient};
 use gatehouse_oidc::keys::{self, KeyInfo};
 use gatehouse_oidc::users::{self, NewUser, User};
-use gatehouse_oidc::{mfa, passkeys, refresh, sessions, tokens, StoreError};
+use gatehouse_oidc::{mfa, passkeys, refresh, sessions, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -661,10 +661,7 @@ async fn user_act(
             // user's sessions issued, and the counters an unlock clears.
             match done {
                 "sessions" | "locked" | "disabled" | "password" => {
-                    for s in sessions::list(&f.state.kv, f.tenant_id(), uid).await? {
-                        tokens::revoke_session(&f.state.kv, &f.provider, &s.sid).await?;
-                    }
-                    sessions::end_all(&f.state.kv, f.tenant_id(), uid).await?;
+                    sessions::end_all(&f.state.kv, &f.provider, uid).await?;
                 }
                 "unlocked" => {
                     gatehouse_admin::unlock_counters(&f.state.kv, f.tenant_id(), &user).await?;

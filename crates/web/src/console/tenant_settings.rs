@@ -36,6 +36,8 @@ const VERSIONS_SHOWN: usize = 10;
 
 pub struct SectionView {
     pub name: &'static str,
+    /// "branding section", for the list of versions.
+    pub label: String,
     /// The override as stored (secrets masked), pretty JSON; `{}` for none.
     pub document: String,
     pub versions: Vec<VersionRow>,
@@ -59,6 +61,8 @@ struct SettingsPage {
     slug: String,
     name: String,
     sections: Vec<SectionView>,
+    /// Where the page's forms post, under `layout.base`.
+    settings_path: String,
 }
 
 const NOTICES: [(&str, &str); 2] = [
@@ -116,6 +120,7 @@ async fn view(
         };
         out.push(SectionView {
             name,
+            label: format!("{name} section"),
             document,
             versions,
         });
@@ -127,6 +132,7 @@ async fn view(
             slug: t.slug.to_string(),
             name: t.display_name.clone(),
             sections: out,
+            settings_path: format!("/platform/tenants/{}/settings", t.slug),
         },
     ))
 }

@@ -1839,6 +1839,17 @@ async fn api_sessions_are_listed_and_ended_users_locked_clients_disabled_and_usa
             .await
             .unwrap();
     }
+    // Stored under dora's tenant only: another tenant sees none of them.
+    let elsewhere = state
+        .tenancy
+        .tenants
+        .create(&unique_slug("apis-b"), "B")
+        .await
+        .unwrap();
+    assert!(sessions::list(&state.kv, elsewhere.id, dora)
+        .await
+        .unwrap()
+        .is_empty());
     let list = format!("{base}/users/{dora}/sessions");
     let (status, listed, _) = call(&app, o, "GET", &list, None).await;
     assert_eq!(status, 200, "{listed}");
@@ -1883,13 +1894,18 @@ async fn api_sessions_are_listed_and_ended_users_locked_clients_disabled_and_usa
         );
     }
 
-    // Locked and unlocked.
+    // Locked (signed out everywhere) and unlocked.
+    session_of(&state, tenant.id, dora).await;
     let user_uri = format!("{base}/users/{dora}");
     let (status, locked, _) =
         call(&app, o, "PATCH", &user_uri, Some(json!({ "locked": true }))).await;
     assert_eq!(status, 200, "{locked}");
     assert_eq!(locked["locked"], true);
     assert!(locked["locked_at"].is_string());
+    assert!(sessions::list(&state.kv, tenant.id, dora)
+        .await
+        .unwrap()
+        .is_empty());
     let (_, unlocked, _) = call(
         &app,
         o,
@@ -2156,11 +2172,18 @@ async fn api_custom_domains_resolve_their_tenant_and_the_primary_one_is_its_issu
     .await;
     assert_eq!(status, 422, "the default tenant's issuer is the public URL");
 
-    // Removed: the host no longer resolves to the tenant.
+    // Removed (named as typed, in capitals): the host no longer resolves
+    // to the tenant.
     assert_eq!(
-        call(&app, p, "DELETE", &format!("{base}/{login}"), None)
-            .await
-            .0,
+        call(
+            &app,
+            p,
+            "DELETE",
+            &format!("{base}/{}", login.to_uppercase()),
+            None
+        )
+        .await
+        .0,
         204
     );
     let mut gone = false;

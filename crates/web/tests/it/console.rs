@@ -40,25 +40,36 @@ async fn staff(state: &AppState, tenant: TenantId, username: &str, held: &[&str]
     u.id
 }
 
-/// Opens `start` (`/t/{slug}/admin` …) without a session, signs in on the
-/// page it leads to, and checks that the sign-in comes back to the console.
-async fn sign_in(app: &axum::Router, b: &mut Browser, slug: &str, start: &str, login: &str) {
+/// Opens `start` (`/t/{slug}/admin` …) without a session and submits
+/// `login`'s password on the sign-in page it leads to; the answer.
+async fn submit_sign_in(
+    app: &axum::Router,
+    b: &mut Browser,
+    slug: &str,
+    start: &str,
+    login: &str,
+) -> Answer {
     let first = b.get(app, start).await;
     let login_page = b.get(app, &first.next()).await;
     assert_eq!(login_page.status, 200, "{}", login_page.body);
     let (req, csrf) = (login_page.hidden("req"), login_page.hidden("csrf"));
-    let done = b
-        .post(
-            app,
-            &format!("/t/{slug}/login"),
-            &[
-                ("req", &req),
-                ("csrf", &csrf),
-                ("username", login),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    b.post(
+        app,
+        &format!("/t/{slug}/login"),
+        &[
+            ("req", &req),
+            ("csrf", &csrf),
+            ("username", login),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+}
+
+/// Signs in through [`submit_sign_in`] and checks that the sign-in comes
+/// back to the console.
+async fn sign_in(app: &axum::Router, b: &mut Browser, slug: &str, start: &str, login: &str) {
+    let done = submit_sign_in(app, b, slug, start, login).await;
     assert_eq!(done.status, 303, "{}", done.body);
     let landing = done.location().unwrap();
     let area = start.rsplit('/').next().unwrap();
@@ -303,22 +314,8 @@ async fn console_admin_manages_users_roles_and_their_audit_records() {
 
 /// Tries `login`'s password at `slug` in a new browser; whether it signed in.
 async fn can_sign_in(app: &axum::Router, slug: &str, login: &str) -> bool {
-    let mut b = Browser::default();
-    let first = b.get(app, &format!("/t/{slug}/account")).await;
-    let page = b.get(app, &first.next()).await;
-    let (req, csrf) = (page.hidden("req"), page.hidden("csrf"));
-    let done = b
-        .post(
-            app,
-            &format!("/t/{slug}/login"),
-            &[
-                ("req", &req),
-                ("csrf", &csrf),
-                ("username", login),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let start = format!("/t/{slug}/account");
+    let done = submit_sign_in(app, &mut Browser::default(), slug, &start, login).await;
     done.status == 303
 }
 

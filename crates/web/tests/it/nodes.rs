@@ -9,13 +9,25 @@ use gatehouse_core::testing::{test_env, unique_redis_prefix, unique_slug};
 
 use crate::support::{cli, gatehouse, Node};
 
-/// Polls both nodes until each answers `want` for `path`; returns how long it took.
-async fn until_both(nodes: &[&Node], client: &reqwest::Client, path: &str, want: u16) -> Duration {
+/// Polls both nodes until each answers `want` for `GET path` (with
+/// `token` as a bearer token, if any); returns how long it took.
+async fn until_both(
+    nodes: &[&Node],
+    client: &reqwest::Client,
+    path: &str,
+    token: Option<&str>,
+    want: u16,
+) -> Duration {
     let start = Instant::now();
     loop {
         let mut all = true;
         for n in nodes {
-            all &= n.status(client, path).await == want;
+            let mut req = client.get(format!("{}{path}", n.base));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+            all &= status == want;
         }
         if all {
             return start.elapsed();
@@ -45,18 +57,18 @@ async fn suspending_with_the_cli_makes_both_nodes_answer_403_within_a_second() {
     let client = reqwest::Client::new();
     let path = format!("/t/{slug}/tenant");
     // Warm both nodes: the tenant is cached and pooled on each.
-    until_both(&[&a, &b], &client, &path, 200).await;
+    until_both(&[&a, &b], &client, &path, None, 200).await;
     assert_eq!(a.status(&client, &path).await, 200);
 
     let started = Instant::now();
     let out = cli(&prefix, &["tenant", "suspend", &slug]).await;
     assert!(out.ok, "{}", out.stderr);
-    until_both(&[&a, &b], &client, &path, 403).await;
+    until_both(&[&a, &b], &client, &path, None, 403).await;
     let suspended_after = started.elapsed();
 
     let started = Instant::now();
     assert!(cli(&prefix, &["tenant", "activate", &slug]).await.ok);
-    until_both(&[&a, &b], &client, &path, 200).await;
+    until_both(&[&a, &b], &client, &path, None, 200).await;
     let activated_after = started.elapsed();
 
     eprintln!("both nodes answered 403 {suspended_after:?} and 200 again {activated_after:?} after the CLI started");
@@ -69,17 +81,6 @@ async fn suspending_with_the_cli_makes_both_nodes_answer_403_within_a_second() {
         activated_after < Duration::from_secs(1),
         "activation took {activated_after:?}"
     );
-}
-
-/// The status of an authenticated `GET path` at `node`.
-async fn api_status(client: &reqwest::Client, node: &Node, path: &str, token: &str) -> u16 {
-    client
-        .get(format!("{}{path}", node.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -135,36 +136,16 @@ async fn a_suspended_tenants_api_tokens_are_refused_by_both_nodes_within_a_secon
         .unwrap();
     let token = answer["access_token"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/tenants/{slug}/users");
-    let until = |want: u16| {
-        let (client, path, token) = (client.clone(), path.clone(), token.clone());
-        let nodes = [&a, &b];
-        async move {
-            let start = Instant::now();
-            loop {
-                let mut all = true;
-                for n in nodes {
-                    all &= api_status(&client, n, &path, &token).await == want;
-                }
-                if all {
-                    return start.elapsed();
-                }
-                assert!(
-                    start.elapsed() < Duration::from_secs(10),
-                    "the nodes never answered {want}"
-                );
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    };
-    until(200).await;
+    let nodes = [&a, &b];
+    until_both(&nodes, &client, &path, Some(&token), 200).await;
 
     let started = Instant::now();
     assert!(cli(&prefix, &["tenant", "suspend", &slug]).await.ok);
-    until(403).await;
+    until_both(&nodes, &client, &path, Some(&token), 403).await;
     let refused_after = started.elapsed();
     let started = Instant::now();
     assert!(cli(&prefix, &["tenant", "activate", &slug]).await.ok);
-    until(200).await;
+    until_both(&nodes, &client, &path, Some(&token), 200).await;
     let back_after = started.elapsed();
     eprintln!("both nodes refused the token {refused_after:?} and took it again {back_after:?} after the CLI started");
     assert!(
