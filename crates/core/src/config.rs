@@ -34,6 +34,9 @@ pub struct Config {
     /// The schema owner, used only by `gatehouse migrate`.
     pub database_admin_url: String,
     pub database_max_connections: u32,
+    /// Connections kept apart for the token grants' one-call functions
+    /// (`Db::tenant_call`), besides `database_max_connections`.
+    pub database_grant_connections: u32,
     /// Empty: no Redis, a single node on an in-process event bus.
     pub redis_url: String,
     /// Prefix of every Redis key and of the event channel (`{prefix}:events`).
@@ -111,6 +114,7 @@ impl Default for Config {
             database_url: "postgres://gatehouse_app@127.0.0.1:5432/gatehouse".into(),
             database_admin_url: "postgres://gatehouse_owner@127.0.0.1:5432/gatehouse".into(),
             database_max_connections: 10,
+            database_grant_connections: 4,
             redis_url: "redis://127.0.0.1:6379".into(),
             redis_prefix: "gatehouse".into(),
             master_key: String::new(),
@@ -188,6 +192,11 @@ impl Config {
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database_max_connections must be at least 1".into(),
+            ));
+        }
+        if self.database_grant_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "database_grant_connections must be at least 1".into(),
             ));
         }
         if self.pool_max_size == 0 {

@@ -7,7 +7,7 @@
 //! connection never carries one tenant's context into the next request.
 //! The token grants' hot paths instead call SQL functions that make the same
 //! `set_config` their first statement, in the call's own transaction
-//! ([`Db::tenant_call`]).
+//! ([`Db::tenant_call`], on connections of their own).
 //!
 //! The platform registry tables (`tenants`, `tenant_domains`) are not
 //! tenant-scoped: resolution must find a tenant by slug or host before any
@@ -52,9 +52,104 @@ impl DbError {
 }
 
 /// The server's connection pool, connected as the server's own role.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    /// Connections for [`Db::tenant_call`], outside sqlx's pool.
+    calls: CallPool,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("pool", &self.pool)
+            .field("calls", &self.calls.status())
+            .finish()
+    }
+}
+
+/// How many connections [`Db::tenant_call`] keeps by default, besides the
+/// pool's.
+pub const DEFAULT_CALL_CONNECTIONS: usize = 4;
+
+type CallPool = deadpool::managed::Pool<CallManager>;
+
+/// Opens and recycles the connections of [`Db::tenant_call`] (a deadpool
+/// managed pool). Why not sqlx's pool: sqlx 0.8 pings every connection
+/// when it goes back to its pool (`Floating::return_to_pool`: a Sync and a
+/// wait for ReadyForQuery), with no option to turn it off, so every use
+/// costs two round trips where one does the work. Here a connection is
+/// pinged only when it has been idle for more than a second (as
+/// `before_acquire` does for the sqlx pool), and one whose call did not
+/// finish (an error, a request cancelled mid-call, so the connection may
+/// still owe a reply) is dropped instead of lent again ([`Call`]).
+pub struct CallManager {
+    options: PgConnectOptions,
+}
+
+/// A connection of [`Db::tenant_call`] and whether its last call finished.
+pub struct CallConn {
+    conn: PgConnection,
+    finished: bool,
+}
+
+impl deadpool::managed::Manager for CallManager {
+    type Type = CallConn;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<CallConn, sqlx::Error> {
+        Ok(CallConn {
+            conn: PgConnection::connect_with(&self.options).await?,
+            finished: true,
+        })
+    }
+
+    async fn recycle(
+        &self,
+        c: &mut CallConn,
+        metrics: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<sqlx::Error> {
+        if !c.finished {
+            return Err(deadpool::managed::RecycleError::Message(
+                "the last call on this connection did not finish".into(),
+            ));
+        }
+        if metrics.last_used() > Duration::from_secs(1) {
+            c.conn.ping().await?;
+        }
+        Ok(())
+    }
+}
+
+fn call_pool(options: PgConnectOptions, size: usize) -> Result<CallPool, DbError> {
+    deadpool::managed::Pool::builder(CallManager { options })
+        .max_size(size.max(1))
+        .runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| DbError::Url(format!("the grant connections: {e}")))
+}
+
+/// A connection lent by [`Db::tenant_call`]. Say [`Call::finish`] once the
+/// call has completed; dropped without it (the call failed, or the request
+/// was cancelled mid-call), the connection is dropped at its next checkout
+/// rather than lent again.
+pub struct Call {
+    conn: deadpool::managed::Object<CallManager>,
+}
+
+impl Call {
+    /// The connection, to run the call on.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.conn.conn
+    }
+
+    /// The call completed: the connection goes back for the next one.
+    pub fn finish(mut self) {
+        self.conn.finished = true;
+    }
 }
 
 impl Db {
@@ -83,12 +178,29 @@ impl Db {
                     Ok(true)
                 })
             })
-            .connect_lazy_with(options);
-        Ok(Self { pool })
+            .connect_lazy_with(options.clone());
+        Ok(Self {
+            pool,
+            calls: call_pool(options, DEFAULT_CALL_CONNECTIONS)?,
+        })
     }
 
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+    /// The same, with `n` connections for [`Db::tenant_call`] (at least
+    /// one) in place of [`DEFAULT_CALL_CONNECTIONS`]; opened on first use.
+    pub fn with_call_connections(self, n: usize) -> Result<Self, DbError> {
+        let options = (*self.pool.connect_options()).clone();
+        Ok(Self {
+            calls: call_pool(options, n)?,
+            pool: self.pool,
+        })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Result<Self, DbError> {
+        let options = (*pool.connect_options()).clone();
+        Ok(Self {
+            calls: call_pool(options, DEFAULT_CALL_CONNECTIONS)?,
+            pool,
+        })
     }
 
     /// The registry tables (`tenants`, `tenant_domains`), which carry no
@@ -117,15 +229,25 @@ impl Db {
         Ok(TenantTx { tx, tenant })
     }
 
-    /// For calls of the SQL functions that set `app.tenant_id` themselves,
-    /// as their first act and for the length of the call (`refresh_rotate`
-    /// and `grant_for_user`, migration `20261203000013_grant_functions`):
-    /// one round trip where a transaction takes three, and no transaction
-    /// held open while the caller signs tokens. Row-level security applies
-    /// to them as to everything else (they run as the server's role).
-    /// Anything else goes through [`Db::tenant_tx`].
-    pub fn tenant_call(&self) -> &PgPool {
-        &self.pool
+    /// A connection for calls of the SQL functions that set `app.tenant_id`
+    /// themselves, as their first act and for the length of the call
+    /// (`refresh_rotate` and `grant_for_user`, migration
+    /// `20261203000013_grant_functions`): one round trip where a
+    /// transaction takes three, and no transaction held open while the
+    /// caller signs tokens. Row-level security applies to them as to
+    /// everything else (they run as the server's role). Anything else goes
+    /// through [`Db::tenant_tx`]. The connections are kept apart from the
+    /// pool's, so that none costs a second round trip ([`CallManager`]).
+    pub async fn tenant_call(&self) -> Result<Call, DbError> {
+        use deadpool::managed::PoolError;
+        let mut conn = self.calls.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => DbError::Sqlx(e),
+            PoolError::Timeout(_) => DbError::Sqlx(sqlx::Error::PoolTimedOut),
+            PoolError::Closed => DbError::Sqlx(sqlx::Error::PoolClosed),
+            other => DbError::Sqlx(sqlx::Error::Protocol(other.to_string())),
+        })?;
+        conn.finished = false;
+        Ok(Call { conn })
     }
 
     /// `select 1`, for readiness.

@@ -123,6 +123,35 @@ impl Kv {
         Ok(())
     }
 
+    /// Stores each of `entries` (name, value, ttl) under the tenant, in one
+    /// round trip (pipelined SETs).
+    pub async fn set_many(
+        &self,
+        tenant: TenantId,
+        entries: &[(&str, &[u8], Duration)],
+    ) -> Result<(), KvError> {
+        if let Some(mut c) = self.conn().await? {
+            let mut pipe = redis::pipe();
+            for (name, value, ttl) in entries {
+                pipe.cmd("SET")
+                    .arg(self.key(tenant, name))
+                    .arg(*value)
+                    .arg("PX")
+                    .arg(ttl_ms(*ttl))
+                    .ignore();
+            }
+            pipe.query_async::<()>(&mut c).await?;
+        } else if let Some(mut map) = self.memory_map() {
+            for (name, value, ttl) in entries {
+                map.insert(
+                    self.key(tenant, name),
+                    (value.to_vec(), Instant::now() + *ttl),
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Stores only if absent; true when stored (replay caches).
     pub async fn set_nx(
         &self,
@@ -407,6 +436,179 @@ impl Kv {
         }
     }
 
+    /// Adds `member` with `score` to the tenant's sorted set `name` (or
+    /// moves it to that score), and keeps the set at least until `ttl` from
+    /// now: an index of short-lived records ordered by expiry, such as a
+    /// tenant's sessions. The set's expiry only ever moves later (PEXPIRE
+    /// NX, then GT: Redis 7).
+    pub async fn sorted_add(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        member: &str,
+        score: i64,
+        ttl: Duration,
+    ) -> Result<(), KvError> {
+        let key = self.key(tenant, name);
+        if let Some(mut c) = self.conn().await? {
+            redis::pipe()
+                .atomic()
+                .cmd("ZADD")
+                .arg(&key)
+                .arg(score)
+                .arg(member)
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(ttl_ms(ttl))
+                .arg("NX")
+                .ignore()
+                .cmd("PEXPIRE")
+                .arg(&key)
+                .arg(ttl_ms(ttl))
+                .arg("GT")
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await?;
+        } else if let Some(mut map) = self.memory_map() {
+            let (raw, expires) = map
+                .get(&key)
+                .map(|(v, e)| (Some(v.as_slice()), *e))
+                .unwrap_or((None, Instant::now()));
+            let mut scores = scores_of(raw);
+            scores.insert(member.to_owned(), score);
+            let body = serde_json::to_vec(&scores).unwrap_or_default();
+            map.insert(key, (body, expires.max(Instant::now() + ttl)));
+        }
+        Ok(())
+    }
+
+    /// Removes `members` from the tenant's sorted set `name`.
+    pub async fn sorted_remove(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        members: &[String],
+    ) -> Result<(), KvError> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        let key = self.key(tenant, name);
+        if let Some(mut c) = self.conn().await? {
+            redis::cmd("ZREM")
+                .arg(&key)
+                .arg(members)
+                .query_async::<()>(&mut c)
+                .await?;
+        } else if let Some(mut map) = self.memory_map() {
+            if let Some((v, expires)) = map.get(&key).cloned() {
+                let mut scores = scores_of(Some(&v));
+                for m in members {
+                    scores.remove(m);
+                }
+                let body = serde_json::to_vec(&scores).unwrap_or_default();
+                map.insert(key, (body, expires));
+            }
+        }
+        Ok(())
+    }
+
+    /// One page of the tenant's sorted set `name`, highest score first
+    /// (equal scores by member, descending): up to `limit` members with
+    /// their scores, after `before` (a `(score, member)` of the previous
+    /// page) when given. Members scored below `floor` are removed first
+    /// (expired entries of an index ordered by expiry).
+    pub async fn sorted_page(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        floor: i64,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, KvError> {
+        let key = self.key(tenant, name);
+        // After `before` in this order: a lower score, or the same score
+        // and a lower member.
+        let keep = |m: &str, s: i64| match before {
+            None => true,
+            Some((bs, bm)) => s < bs || (s == bs && m < bm),
+        };
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        if let Some(mut c) = self.conn().await? {
+            redis::cmd("ZREMRANGEBYSCORE")
+                .arg(&key)
+                .arg("-inf")
+                .arg(format!("({floor}"))
+                .query_async::<()>(&mut c)
+                .await?;
+            let max = before.map_or_else(|| "+inf".to_owned(), |(s, _)| s.to_string());
+            let batch = limit + 16;
+            let mut offset = 0;
+            loop {
+                let got: Vec<(String, f64)> = redis::cmd("ZREVRANGEBYSCORE")
+                    .arg(&key)
+                    .arg(&max)
+                    .arg("-inf")
+                    .arg("WITHSCORES")
+                    .arg("LIMIT")
+                    .arg(offset)
+                    .arg(batch)
+                    .query_async(&mut c)
+                    .await?;
+                let n = got.len();
+                // Scores are whole milliseconds, exact in an f64 until 2^53.
+                #[allow(clippy::cast_possible_truncation)]
+                for (m, s) in got.into_iter().map(|(m, s)| (m, s as i64)) {
+                    if keep(&m, s) {
+                        out.push((m, s));
+                        if out.len() == limit {
+                            return Ok(out);
+                        }
+                    }
+                }
+                if n < batch {
+                    return Ok(out);
+                }
+                offset += n;
+            }
+        } else if let Some(mut map) = self.memory_map() {
+            if let Some((v, expires)) = map.get(&key).cloned() {
+                let mut scores = scores_of(Some(&v));
+                scores.retain(|_, s| *s >= floor);
+                let body = serde_json::to_vec(&scores).unwrap_or_default();
+                map.insert(key, (body, expires));
+                let mut all: Vec<(String, i64)> = scores.into_iter().collect();
+                all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+                out.extend(all.into_iter().filter(|(m, s)| keep(m, *s)).take(limit));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The values of the tenant's `names`, in one round trip (MGET).
+    pub async fn get_many(
+        &self,
+        tenant: TenantId,
+        names: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = names.iter().map(|n| self.key(tenant, n)).collect();
+        if let Some(mut c) = self.conn().await? {
+            Ok(redis::cmd("MGET").arg(&keys).query_async(&mut c).await?)
+        } else {
+            let map = self.memory_map();
+            Ok(keys
+                .iter()
+                .map(|k| map.as_ref().and_then(|m| m.get(k).map(|(v, _)| v.clone())))
+                .collect())
+        }
+    }
+
     /// PING (readiness); Ok for the in-process map.
     pub async fn ping(&self) -> Result<(), KvError> {
         if let Some(mut c) = self.conn().await? {
@@ -418,6 +620,13 @@ impl Kv {
 
 /// The members of a set as the memory backend stores it (a JSON array).
 fn members_of(raw: Option<&[u8]>) -> std::collections::BTreeSet<String> {
+    raw.and_then(|r| serde_json::from_slice(r).ok())
+        .unwrap_or_default()
+}
+
+/// The members and scores of a sorted set as the memory backend stores it
+/// (a JSON object).
+fn scores_of(raw: Option<&[u8]>) -> std::collections::BTreeMap<String, i64> {
     raw.and_then(|r| serde_json::from_slice(r).ok())
         .unwrap_or_default()
 }
@@ -487,5 +696,47 @@ mod tests {
             1,
             "fresh window"
         );
+    }
+
+    #[tokio::test]
+    async fn memory_sorted_sets_page_by_score_and_member_and_drop_the_expired() {
+        let kv = Kv::memory("gh");
+        let (a, b) = (TenantId::new_random(), TenantId::new_random());
+        let ttl = Duration::from_secs(60);
+        for (m, s) in [("m1", 10), ("m2", 20), ("m3", 20), ("m4", 30), ("old", 5)] {
+            kv.sorted_add(a, "idx", m, s, ttl).await.unwrap();
+        }
+        kv.sorted_add(b, "idx", "other", 40, ttl).await.unwrap();
+        let first = kv.sorted_page(a, "idx", 8, None, 2).await.unwrap();
+        assert_eq!(first, vec![("m4".to_owned(), 30), ("m3".to_owned(), 20)]);
+        let second = kv
+            .sorted_page(a, "idx", 8, Some((20, "m3")), 2)
+            .await
+            .unwrap();
+        assert_eq!(second, vec![("m2".to_owned(), 20), ("m1".to_owned(), 10)]);
+        assert!(kv
+            .sorted_page(a, "idx", 8, Some((10, "m1")), 2)
+            .await
+            .unwrap()
+            .is_empty());
+        // "old" (score 5, below the floor 8) was removed by the first page.
+        let all = kv.sorted_page(a, "idx", 0, None, 10).await.unwrap();
+        assert_eq!(all.len(), 4, "{all:?}");
+        kv.sorted_remove(a, "idx", &["m4".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(
+            kv.sorted_page(a, "idx", 0, None, 1).await.unwrap()[0].0,
+            "m3"
+        );
+        let theirs = kv.sorted_page(b, "idx", 0, None, 10).await.unwrap();
+        assert_eq!(theirs, vec![("other".to_owned(), 40)], "per tenant");
+        kv.set(a, "x", b"1", ttl).await.unwrap();
+        let got = kv
+            .get_many(a, &["x".to_owned(), "absent".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(got, vec![Some(b"1".to_vec()), None]);
+        assert_eq!(kv.get_many(b, &["x".to_owned()]).await.unwrap(), vec![None]);
     }
 }

@@ -1,8 +1,9 @@
 //! Authorization codes (RFC 6749 §4.1.2, RFC 9700 §4.2): 256-bit random,
 //! single use, short-lived, kept in the shared store under the tenant and
 //! the code's hash, and taken with GETDEL so two nodes can never both redeem
-//! one. A redeemed code leaves a marker naming what was issued from it; a
-//! replay finds the marker and revokes those tokens (RFC 6749 §4.1.2: "If an
+//! one. Each code has a marker beside it naming what its redemption issues
+//! (the refresh family, decided when the code is); a replay finds the code
+//! gone and the marker there, and revokes those tokens (RFC 6749 §4.1.2: "If an
 //! authorization code is used more than once … SHOULD revoke … all tokens
 //! previously issued based on that authorization code").
 
@@ -15,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::OAuthError;
+use crate::provider::TenantProvider;
+use crate::tokens;
 
 /// Everything the token endpoint needs to honour a code.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -34,7 +37,7 @@ pub struct CodeGrant {
     pub family_id: Uuid,
 }
 
-/// What was issued from a redeemed code.
+/// What was issued from a redeemed code (the replay marker).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Redeemed {
     /// The grant: its refresh family and the `grant_id` of its access tokens.
@@ -49,18 +52,45 @@ fn used_key(code: &str) -> String {
     format!("code-used:{}", secret_hash(code))
 }
 
-/// Stores a grant and returns its code.
+/// How long a code's replay marker stays: as long as the access token
+/// issued from it lives, and at least ten minutes.
+pub fn replay_window(p: &TenantProvider) -> Duration {
+    Duration::from_secs(
+        u64::try_from(tokens::ttl(p, "access_token_ttl_secs", 300))
+            .unwrap_or(300)
+            .max(600),
+    )
+}
+
+/// Stores a grant and returns its code. The marker a replay looks for is
+/// written with it, in the same round trip, naming the refresh family the
+/// code will be redeemed for (decided up front): redeeming then costs one
+/// round trip to the store, the GETDEL. `keep` is how long the marker
+/// stays, at least as long as what a redemption issues could be abused. A
+/// code that fails to redeem, or expires unused, leaves a marker naming a
+/// family with no tokens: revoking it on a later replay does nothing.
 pub async fn issue(
     kv: &Kv,
     tenant: TenantId,
     grant: &CodeGrant,
     ttl: Duration,
+    keep: Duration,
 ) -> Result<String, OAuthError> {
     let code = random_token();
     let value = serde_json::to_vec(grant).map_err(OAuthError::internal)?;
-    kv.set(tenant, &code_key(&code), &value, ttl)
-        .await
-        .map_err(OAuthError::internal)?;
+    let marker = serde_json::to_vec(&Redeemed {
+        family_id: grant.family_id,
+    })
+    .map_err(OAuthError::internal)?;
+    kv.set_many(
+        tenant,
+        &[
+            (&code_key(&code), &value, ttl),
+            (&used_key(&code), &marker, keep.max(ttl)),
+        ],
+    )
+    .await
+    .map_err(OAuthError::internal)?;
     Ok(code)
 }
 
@@ -90,19 +120,4 @@ pub async fn take(kv: &Kv, tenant: TenantId, code: &str) -> Result<Presented, OA
     Ok(Presented::Replayed(
         used.and_then(|raw| serde_json::from_slice(&raw).ok()),
     ))
-}
-
-/// Records what a code was redeemed for, for `ttl` (at least as long as the
-/// refresh family and access token could be abused).
-pub async fn mark_redeemed(
-    kv: &Kv,
-    tenant: TenantId,
-    code: &str,
-    r: &Redeemed,
-    ttl: Duration,
-) -> Result<(), OAuthError> {
-    let value = serde_json::to_vec(r).map_err(OAuthError::internal)?;
-    kv.set(tenant, &used_key(code), &value, ttl)
-        .await
-        .map_err(OAuthError::internal)
 }

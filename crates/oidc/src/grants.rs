@@ -3,8 +3,6 @@
 //! returning a typed response or an RFC error, so they are testable without
 //! HTTP.
 
-use std::time::Duration;
-
 use gatehouse_core::kv::Kv;
 use gatehouse_core::Db;
 use serde::Serialize;
@@ -237,15 +235,6 @@ async fn authorization_code(
             roles: user.roles,
         },
     )?;
-    let redeemed = Redeemed {
-        family_id: grant.family_id,
-    };
-    let keep = Duration::from_secs(
-        u64::try_from(tokens::ttl(ctx.provider, "access_token_ttl_secs", 300))
-            .unwrap_or(300)
-            .max(600),
-    );
-    codes::mark_redeemed(ctx.kv, tenant, code, &redeemed, keep).await?;
     Ok(response)
 }
 

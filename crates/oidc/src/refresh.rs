@@ -147,6 +147,7 @@ pub async fn rotate(
     ttl_secs: i64,
 ) -> Result<Option<Rotation>, OAuthError> {
     let next = random_token();
+    let mut call = db.tenant_call().await.map_err(OAuthError::internal)?;
     let row = sqlx::query!(
         r#"select status as "status!", family_id as "family_id!", user_id as "user_id!",
                   scope as "scope!", sid, auth_time as "auth_time!", acr, amr as "amr!", roles
@@ -159,9 +160,10 @@ pub async fn rotate(
         secret_hash(&next),
         ttl_secs,
     )
-    .fetch_optional(db.tenant_call())
+    .fetch_optional(call.conn())
     .await
     .map_err(OAuthError::internal)?;
+    call.finish();
     let Some(r) = row else {
         return Ok(None);
     };
@@ -221,6 +223,7 @@ pub async fn for_user(
     let token = first.map(|_| random_token());
     let hash = token.as_deref().map(secret_hash);
     let grant = first.map(|(g, _)| g);
+    let mut call = db.tenant_call().await.map_err(OAuthError::internal)?;
     let r = sqlx::query!(
         r#"select active as "active!", roles
            from grant_for_user($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#,
@@ -238,9 +241,10 @@ pub async fn for_user(
         grant.map(|g| g.amr.as_slice()),
         first.map(|(_, ttl)| ttl),
     )
-    .fetch_one(db.tenant_call())
+    .fetch_one(call.conn())
     .await
     .map_err(OAuthError::internal)?;
+    call.finish();
     Ok(UserGrant {
         active: r.active,
         token: token.filter(|_| r.active),

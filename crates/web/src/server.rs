@@ -59,7 +59,8 @@ pub fn event_bus(config: &Config) -> anyhow::Result<EventBus> {
 /// Waits up to 30 s for Postgres, then refuses a role that could bypass
 /// row-level security.
 async fn connect_checked(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect_lazy(&config.database_url, config.database_max_connections)?;
+    let db = Db::connect_lazy(&config.database_url, config.database_max_connections)?
+        .with_call_connections(config.database_grant_connections as usize)?;
     let mut waited = Duration::ZERO;
     loop {
         match db.check_role_is_confined().await {

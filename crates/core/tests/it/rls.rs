@@ -5,6 +5,8 @@
 use gatehouse_core::db::Db;
 use gatehouse_core::testing::{insert_tenant, test_db, test_env, unique_slug};
 use gatehouse_core::TenantId;
+use std::time::Duration;
+
 use sqlx::postgres::PgPoolOptions;
 
 async fn add_user(db: &Db, tenant: TenantId, username: &str) {
@@ -112,7 +114,7 @@ async fn the_next_transaction_on_the_same_pooled_connection_has_no_context() {
         .connect(&env.database_url)
         .await
         .unwrap();
-    let db = Db::from_pool(pool);
+    let db = Db::from_pool(pool).unwrap();
     let (a, _) = two_tenants_with_users(&db).await;
     let pid_of = |db: &Db| {
         let pool = db.registry().clone();
@@ -229,4 +231,78 @@ async fn reserved_tenants_exist_and_cannot_be_deleted_or_renamed_even_by_sql() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn grant_call_connections_carry_no_context_and_a_cancelled_call_is_not_lent_again() {
+    let env = test_env();
+    test_db().await;
+    // One call connection, so each call must reuse it when it can.
+    let db = Db::connect_lazy(&env.database_url, 1)
+        .unwrap()
+        .with_call_connections(1)
+        .unwrap();
+    let (a, _) = two_tenants_with_users(&db).await;
+    let pid = |db: Db| async move {
+        let mut call = db.tenant_call().await.unwrap();
+        let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+            .fetch_one(call.conn())
+            .await
+            .unwrap();
+        call.finish();
+        pid
+    };
+    let first = pid(db.clone()).await;
+
+    // A call that sets the tenant for its own transaction, as the grant
+    // functions do: the next call on the same connection sees no tenant.
+    let mut call = db.tenant_call().await.unwrap();
+    sqlx::query("begin").execute(call.conn()).await.unwrap();
+    sqlx::query("select set_config('app.tenant_id', $1, true)")
+        .bind(a.as_uuid().to_string())
+        .execute(call.conn())
+        .await
+        .unwrap();
+    let seen: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(call.conn())
+        .await
+        .unwrap();
+    sqlx::query("commit").execute(call.conn()).await.unwrap();
+    call.finish();
+    assert_eq!(seen, 2, "inside the call, tenant a's users");
+    let mut call = db.tenant_call().await.unwrap();
+    let after: (i64, String, i32) = sqlx::query_as(
+        "select (select count(*) from users), coalesce(current_setting('app.tenant_id', true), ''), pg_backend_pid()",
+    )
+    .fetch_one(call.conn())
+    .await
+    .unwrap();
+    call.finish();
+    assert_eq!(
+        after,
+        (0, String::new(), first),
+        "the same connection, no context"
+    );
+
+    // A call cancelled while the server still works on it: its connection
+    // is closed, and the next call gets a new one that answers its own query.
+    let db2 = db.clone();
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), async move {
+        let mut call = db2.tenant_call().await.unwrap();
+        sqlx::query("select pg_sleep(2)")
+            .execute(call.conn())
+            .await
+            .unwrap();
+        call.finish();
+    })
+    .await;
+    assert!(cancelled.is_err(), "the call was cancelled mid-way");
+    let mut call = db.tenant_call().await.unwrap();
+    let (answer, pid_now): (i32, i32) = sqlx::query_as("select 42, pg_backend_pid()")
+        .fetch_one(call.conn())
+        .await
+        .unwrap();
+    call.finish();
+    assert_eq!(answer, 42);
+    assert_ne!(pid_now, first, "a new connection");
 }

@@ -270,7 +270,8 @@ pub(crate) async fn issue(
     };
     let ttl = tokens::ttl(&f.provider, "authorization_code_ttl_secs", 60);
     let ttl = Duration::from_secs(u64::try_from(ttl).unwrap_or(60).max(1));
-    let code = codes::issue(&f.state.kv, f.tenant_id(), &grant, ttl).await?;
+    let keep = codes::replay_window(&f.provider);
+    let code = codes::issue(&f.state.kv, f.tenant_id(), &grant, ttl, keep).await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = &request.state {
         params.push(("state", state));

@@ -142,7 +142,8 @@ async fn code_for(state: &AppState, t: &Tenant, scope: &str, challenge: Option<&
         amr: vec!["pwd".into()],
         family_id: Uuid::new_v4(),
     };
-    codes::issue(&state.kv, t.id, &grant, Duration::from_secs(60))
+    let keep = Duration::from_secs(600);
+    codes::issue(&state.kv, t.id, &grant, Duration::from_secs(60), keep)
         .await
         .unwrap()
 }
