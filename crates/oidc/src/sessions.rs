@@ -3,7 +3,10 @@
 //! (the store never holds a usable cookie), and per user an index set
 //! `user-sessions:{user id}` naming the records, so the account page, the
 //! /admin console and the management API can list and end a user's
-//! sessions. The cookie itself is the web crate's business.
+//! sessions; per tenant the sorted set `sessions` names every record,
+//! scored by its expiry (unix milliseconds), for the tenant-wide list.
+//! Index entries whose record is gone (ended, expired) are pruned as lists
+//! meet them. The cookie itself is the web crate's business.
 //!
 //! Ending a session here deletes its record; the caller also revokes what
 //! was issued from it ([`end_tokens`]).
@@ -47,6 +50,10 @@ pub fn index_key(user_id: Uuid) -> String {
     format!("user-sessions:{user_id}")
 }
 
+/// The store key of the tenant's index of sessions (a sorted set of
+/// session keys by expiry).
+pub const TENANT_INDEX: &str = "sessions";
+
 /// The store key of the session whose cookie value is `cookie`.
 pub fn session_key(cookie: &str) -> String {
     format!("session:{}", secret_hash(cookie))
@@ -67,6 +74,9 @@ pub async fn store(
     // The index of the user's sessions lives as long as the newest one.
     kv.set_add(session.tenant, &index_key(session.user_id), &key, ttl)
         .await?;
+    let expires = unix_ms(time::OffsetDateTime::now_utc() + ttl);
+    kv.sorted_add(session.tenant, TENANT_INDEX, &key, expires, ttl)
+        .await?;
     Ok(value)
 }
 
@@ -86,6 +96,95 @@ pub async fn list(kv: &Kv, tenant: TenantId, user_id: Uuid) -> Result<Vec<Sessio
     }
     out.sort_by_key(|s| std::cmp::Reverse(s.auth_time));
     Ok(out)
+}
+
+/// Milliseconds since the epoch: the scores of the tenant's index.
+fn unix_ms(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// A session of the tenant-wide list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub session: Session,
+    /// When the record expires (unix seconds).
+    pub expires_at: i64,
+}
+
+/// Where a page of the tenant's sessions ends: `{expiry ms}-{key hash}`,
+/// passed back to continue after it.
+pub type Cursor = (i64, String);
+
+/// Parses a cursor [`list_tenant`] returned; None when it is not one.
+pub fn parse_cursor(s: &str) -> Option<Cursor> {
+    let (score, hash) = s.split_once('-')?;
+    let score: i64 = score.parse().ok()?;
+    (hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    .then(|| (score, format!("session:{hash}")))
+}
+
+fn cursor_text((score, member): &Cursor) -> String {
+    format!("{score}-{}", member.trim_start_matches("session:"))
+}
+
+/// One page of the tenant's live sessions, latest expiry (so newest)
+/// first: up to `limit`, after `after`, and the cursor of the next page
+/// when there may be one. Entries whose record is gone are removed from
+/// the index on the way. Sessions of an earlier epoch are listed too: the
+/// caller compares [`Session::epoch`] with the user's.
+pub async fn list_tenant(
+    kv: &Kv,
+    tenant: TenantId,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<Listed>, Option<String>), KvError> {
+    let now_ms = unix_ms(time::OffsetDateTime::now_utc());
+    let mut before = after;
+    let mut out: Vec<(Listed, Cursor)> = Vec::new();
+    let mut stale = Vec::new();
+    while out.len() <= limit {
+        let want = limit + 1 - out.len();
+        let batch = kv
+            .sorted_page(
+                tenant,
+                TENANT_INDEX,
+                now_ms,
+                before.as_ref().map(|(s, m)| (*s, m.as_str())),
+                want,
+            )
+            .await?;
+        let exhausted = batch.len() < want;
+        let names: Vec<String> = batch.iter().map(|(m, _)| m.clone()).collect();
+        let values = kv.get_many(tenant, &names).await?;
+        for ((member, score), raw) in batch.into_iter().zip(values) {
+            let session = raw.and_then(|r| serde_json::from_slice::<Session>(&r).ok());
+            match session.filter(|s| s.tenant == tenant) {
+                Some(session) => out.push((
+                    Listed {
+                        session,
+                        expires_at: score / 1000,
+                    },
+                    (score, member.clone()),
+                )),
+                None => stale.push(member.clone()),
+            }
+            before = Some((score, member));
+        }
+        if exhausted {
+            break;
+        }
+    }
+    kv.sorted_remove(tenant, TENANT_INDEX, &stale).await?;
+    let next = if out.len() > limit {
+        out.truncate(limit);
+        out.last().map(|(_, c)| cursor_text(c))
+    } else {
+        None
+    };
+    Ok((out.into_iter().map(|(l, _)| l).collect(), next))
 }
 
 /// Deletes the user's session `sid` from the store; returns it when there

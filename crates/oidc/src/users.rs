@@ -268,6 +268,24 @@ pub async fn session_epoch(tx: &mut TenantTx, id: Uuid) -> Result<i32, StoreErro
     )
 }
 
+/// Of the users `ids` that exist: each one's id, username and current
+/// session epoch (the tenant's list of sessions names their users and
+/// leaves out sessions an epoch change ended).
+pub async fn epochs(
+    tx: &mut TenantTx,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, i32)>, StoreError> {
+    Ok(sqlx::query!(
+        "select id, username, session_epoch from users where id = any($1)",
+        ids
+    )
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.username, r.session_epoch))
+    .collect())
+}
+
 pub async fn set_password_hash(tx: &mut TenantTx, id: Uuid, hash: &str) -> Result<(), StoreError> {
     let n = sqlx::query!(
         "update users set password_hash = $2, updated_at = now() where id = $1",

@@ -10,7 +10,8 @@
 //
 // /admin at acme, as an owner made with `gatehouse user create --role
 // owner`: users (a user created, a weak password refused first; a role
-// given; the user disabled), clients (one registered: its secret shown
+// given; the user locked, unlocked, disabled), sessions (a second browser
+// signed in as the owner is listed and ended), clients (one registered: its secret shown
 // once), roles (a custom role), keys (rotated), the audit log filtered and
 // its CSV export. Every page gets the page checks (console, CSP, contrast,
 // targets, overflow, labels) and the keyboard audit, and a screenshot.
@@ -195,6 +196,25 @@ async function admin(env, variant) {
     ok((await notice(page) || '').startsWith('The user was unlocked'), 'admin: unlocked');
     await submit(page, () => page.getByRole('button', { name: 'Disable', exact: true }).click());
     ok((await notice(page) || '').startsWith('The user was disabled'), 'admin: disabled');
+
+    // Sessions: a second browser signs in as the owner; this one ends it.
+    const other = await launch(variant);
+    try {
+      await other.page.goto(`${tenant.issuer}/admin`);
+      await signIn(other.page, owner, password);
+      status = await submit(page, () => page.getByRole('link', { name: 'Sessions' }).click());
+      const listed = await page.locator('table.data tbody').innerText();
+      ok(listed.split(owner).length - 1 >= 2, 'admin: the tenant\'s sessions list both of the owner\'s browsers');
+      await page_(b, 'admin: sessions', snap, 'sessions', status);
+      // Newest first: the first row is the other browser's.
+      status = await submit(page, () => page.locator('table.data tbody tr').first().getByRole('button', { name: /^End/ }).click());
+      eq(await notice(page), 'The session was ended and the tokens issued in it revoked.', 'admin: a session was ended');
+      ok(new URL(page.url()).pathname.endsWith('/admin/sessions'), 'admin: this browser is still signed in');
+      await other.page.goto(`${tenant.issuer}/admin`);
+      ok((await other.page.locator('input[name=password]').count()) === 1, 'admin: the ended browser must sign in again');
+    } finally {
+      await other.close();
+    }
 
     status = await submit(page, () => page.getByRole('link', { name: 'Clients' }).click());
     await page_(b, 'admin: clients', snap, 'clients', status);

@@ -1,5 +1,6 @@
-//! `/tenants/{slug}/users/{id}/sessions`: a user's browser sessions, listed
-//! and ended. Ending a session also revokes the tokens it issued, as
+//! `/tenants/{slug}/sessions`: every live browser session of a tenant,
+//! paged; `/tenants/{slug}/users/{id}/sessions`: a user's, listed and
+//! ended. Ending a session also revokes the tokens it issued, as
 //! RP-initiated logout does (refresh tokens granted `offline_access` stay:
 //! OpenID Connect Core §11 means them to outlive the session); ending all of
 //! them moves the user's session epoch on, so no node accepts an older
@@ -20,10 +21,11 @@ use uuid::Uuid;
 
 use super::auth::{provider, Authorized, SessionsWrite, UsersRead};
 use super::problem::Problem;
-use super::{no_content, ApiState, Segments};
+use super::{no_content, ApiState, Page, PageQuery, Params, Segments};
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
+        .routes(routes!(list_tenant))
         .routes(routes!(list, end_all))
         .routes(routes!(end_one))
 }
@@ -58,6 +60,82 @@ impl Session {
 pub struct SessionList {
     /// Newest first.
     pub items: Vec<Session>,
+}
+
+/// A browser session in the tenant-wide list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantSession {
+    /// The session id, as the `sid` claim of the ID tokens issued in it.
+    pub sid: String,
+    /// Whose session it is.
+    pub user_id: Uuid,
+    pub username: String,
+    /// When the user signed in.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When the session ends unless ended before (the tenant's
+    /// `security.session_ttl_secs` after it began).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// How (RFC 8176 values).
+    pub amr: Vec<String>,
+    /// The browser's User-Agent at sign-in (at most 256 characters).
+    pub user_agent: String,
+}
+
+/// Every live browser session of the tenant, latest first (by expiry,
+/// which follows sign-in). Keyset-paged; a page may hold fewer than
+/// `limit` sessions when some ended while it was read. End one with
+/// `DELETE /tenants/{slug}/users/{user_id}/sessions/{sid}`.
+#[utoipa::path(get, path = "/tenants/{slug}/sessions", tag = "sessions",
+    params(("slug" = String, Path), PageQuery),
+    responses((status = 200, body = Page<TenantSession>), (status = 422, body = Problem),
+              (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem)),
+    security(("gatehouse" = ["gatehouse:users:read"])))]
+async fn list_tenant(
+    auth: Authorized<UsersRead>,
+    State(state): State<ApiState>,
+    Params(page): Params<PageQuery>,
+) -> Result<Json<Page<TenantSession>>, Problem> {
+    let tenant = auth.tenant()?;
+    let limit = page.limit()?;
+    let after = match page.after.as_deref() {
+        None => None,
+        Some(a) => Some(sessions::parse_cursor(a).ok_or_else(|| {
+            Problem::validation("after", "the page cursor is not one this server issued")
+        })?),
+    };
+    let (listed, next) = sessions::list_tenant(&state.kv, tenant.id, after, limit as usize)
+        .await
+        .map_err(Problem::internal)?;
+    let mut ids: Vec<Uuid> = listed.iter().map(|l| l.session.user_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let users = users::epochs(&mut tx, &ids).await?;
+    tx.commit().await?;
+    let items = listed
+        .into_iter()
+        .filter_map(|l| {
+            // Sessions of a deleted user, or of an earlier epoch, were ended.
+            let (_, username, _) = users
+                .iter()
+                .find(|(id, _, epoch)| *id == l.session.user_id && *epoch == l.session.epoch)?;
+            let at =
+                |t| OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            Some(TenantSession {
+                started_at: at(l.session.auth_time),
+                expires_at: at(l.expires_at),
+                username: username.clone(),
+                user_id: l.session.user_id,
+                sid: l.session.sid,
+                amr: l.session.amr,
+                user_agent: l.session.user_agent,
+            })
+        })
+        .collect();
+    Ok(Json(Page { items, next }))
 }
 
 type UserPath = (String, Uuid);

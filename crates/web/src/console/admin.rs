@@ -32,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/clients/{id}", get(client_page).post(client_act))
         .route("/admin/roles", get(roles_page).post(roles_act))
         .route("/admin/keys", get(keys_page).post(keys_rotate))
+        .route(
+            "/admin/sessions",
+            get(super::sessions_view::page).post(super::sessions_view::end),
+        )
         .route("/admin/audit", get(super::audit_view::page))
         .route("/admin/audit.csv", get(super::audit_view::csv))
 }
@@ -684,28 +688,32 @@ async fn user_act(
     .await
 }
 
-/// Ends one session of the user and revokes what it issued.
-async fn end_session(c: &Console, uid: Uuid, sid: &str) -> Result<Response, Response> {
+/// Ends one session of the user and revokes what it issued, audited;
+/// false when there was no such session.
+pub(crate) async fn end_one_session(c: &Console, uid: Uuid, sid: &str) -> Result<bool, Failure> {
     let f = &c.f;
-    let ended = async {
-        let Some(ended) = sessions::end_one(&f.state.kv, f.tenant_id(), uid, sid).await? else {
-            return Ok(false);
-        };
-        sessions::end_tokens(&f.state.db, &f.state.kv, &f.provider, &ended.sid).await?;
-        let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-        audit::record(
-            &mut tx,
-            &Entry::new(c.actor(), action::SESSIONS_REVOKED)
-                .target("user", uid)
-                .ip(f.client_ip)
-                .details(json!({ "sid": ended.sid })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<_, Failure>(true)
-    }
-    .await
-    .map_err(|e| f.fail(e))?;
+    let Some(ended) = sessions::end_one(&f.state.kv, f.tenant_id(), uid, sid).await? else {
+        return Ok(false);
+    };
+    sessions::end_tokens(&f.state.db, &f.state.kv, &f.provider, &ended.sid).await?;
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    audit::record(
+        &mut tx,
+        &Entry::new(c.actor(), action::SESSIONS_REVOKED)
+            .target("user", uid)
+            .ip(f.client_ip)
+            .details(json!({ "sid": ended.sid })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Ends one session of the user from their page.
+async fn end_session(c: &Console, uid: Uuid, sid: &str) -> Result<Response, Response> {
+    let ended = end_one_session(c, uid, sid)
+        .await
+        .map_err(|e| c.f.fail(e))?;
     if ended {
         Ok(c.back(&format!("/admin/users/{uid}"), "session-ended"))
     } else {

@@ -19,6 +19,7 @@
 mod admin;
 mod audit_view;
 mod platform;
+mod sessions_view;
 mod settings;
 pub(crate) mod tenant_settings;
 
@@ -217,6 +218,7 @@ impl Console {
         let entries: &[(&str, &str)] = match self.area {
             Area::Admin => &[
                 ("/admin/users", "Users"),
+                ("/admin/sessions", "Sessions"),
                 ("/admin/clients", "Clients"),
                 ("/admin/roles", "Roles"),
                 ("/admin/keys", "Keys"),

@@ -350,6 +350,13 @@ async fn ops(state: &AppState, a: &str, a_id: TenantId, prefix: &str) -> Vec<Op>
             None,
         ),
         op(
+            "list the tenant's sessions",
+            Reach::Tenant,
+            "GET",
+            t("/sessions?limit=5"),
+            None,
+        ),
+        op(
             "list sessions",
             Reach::Tenant,
             "GET",
@@ -1796,6 +1803,139 @@ fn client_of(token: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+#[tokio::test]
+async fn api_a_tenants_sessions_are_listed_across_users_page_by_page_and_only_its_own() {
+    use gatehouse_oidc::sessions::{self, Session};
+    let (app, state) = app().await;
+    let slug = unique_slug("apiss");
+    let tenant = state.tenancy.tenants.create(&slug, "S").await.unwrap();
+    let other = state
+        .tenancy
+        .tenants
+        .create(&unique_slug("apiss-b"), "B")
+        .await
+        .unwrap();
+    let own = token(&app, &state, &slug, TENANT_SCOPES).await;
+    let o = Some(own.as_str());
+    let base = format!("/api/v1/tenants/{slug}");
+    let ada = user_in(&state, tenant.id, "ada").await;
+    let bob = user_in(&state, tenant.id, "bob").await;
+    let theirs = user_in(&state, other.id, "ada").await;
+    let store = |tenant, user_id, sid: &str| Session {
+        tenant,
+        user_id,
+        auth_time: time::OffsetDateTime::now_utc().unix_timestamp(),
+        sid: sid.into(),
+        amr: vec!["pwd".into()],
+        epoch: 0,
+        user_agent: "Test browser".into(),
+    };
+    // Five sessions here (three of ada, two of bob), one at the other tenant.
+    let mut cookies = Vec::new();
+    for (n, user) in [ada, bob, ada, bob, ada].into_iter().enumerate() {
+        let s = store(tenant.id, user, &format!("s{n}"));
+        cookies.push(
+            sessions::store(&state.kv, &s, std::time::Duration::from_secs(600))
+                .await
+                .unwrap(),
+        );
+        // Distinct expiry milliseconds, so the order is the order stored.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    sessions::store(
+        &state.kv,
+        &store(other.id, theirs, "theirs"),
+        std::time::Duration::from_secs(600),
+    )
+    .await
+    .unwrap();
+
+    // Pages of two, newest first, naming their users; nothing of the other
+    // tenant's.
+    let mut seen = Vec::new();
+    let mut uri = format!("{base}/sessions?limit=2");
+    let mut pages = 0;
+    loop {
+        let (status, page, _) = call(&app, o, "GET", &uri, None).await;
+        assert_eq!(status, 200, "{page}");
+        pages += 1;
+        for item in page["items"].as_array().unwrap() {
+            let sid = item["sid"].as_str().unwrap().to_owned();
+            let want = if sid == "s1" || sid == "s3" {
+                "bob"
+            } else {
+                "ada"
+            };
+            assert_eq!(item["username"], want, "{item}");
+            assert_eq!(item["user_agent"], "Test browser");
+            assert!(item["expires_at"].as_str().unwrap() > item["started_at"].as_str().unwrap());
+            seen.push(sid);
+        }
+        match page["next"].as_str() {
+            Some(next) => uri = format!("{base}/sessions?limit=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["s4", "s3", "s2", "s1", "s0"]);
+    assert_eq!(pages, 3);
+
+    // A cursor that is not one is refused.
+    let (status, problem, _) = call(
+        &app,
+        o,
+        "GET",
+        &format!("{base}/sessions?after=nonsense"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("validation_failed")),
+        "{problem}"
+    );
+
+    // A record gone from the store (signed out) leaves the list, and its
+    // index entry is pruned; ending all of bob's sessions (a new epoch)
+    // leaves only ada's.
+    state
+        .kv
+        .del(tenant.id, &sessions::session_key(&cookies[4]))
+        .await
+        .unwrap();
+    assert_eq!(
+        call(
+            &app,
+            o,
+            "DELETE",
+            &format!("{base}/users/{bob}/sessions"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    let (_, page, _) = call(&app, o, "GET", &format!("{base}/sessions"), None).await;
+    let sids: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["s2", "s0"]);
+    assert!(page.get("next").is_none());
+    let (index, _) = sessions::list_tenant(&state.kv, tenant.id, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(index.len(), 2, "stale entries pruned: {index:?}");
+
+    // The other tenant sees its own session only.
+    let (listed, _) = sessions::list_tenant(&state.kv, other.id, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].session.sid, "theirs");
 }
 
 /// Calls until the answer's status is `want` (a change reaches this node's

@@ -367,6 +367,49 @@ async fn console_admin_lists_and_ends_sessions_and_locks_and_unlocks_users() {
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0].details["sid"], sid.as_str());
 
+    // The tenant's sessions page: olga's and bob's remaining one, newest
+    // first, each naming its user; ending bob's there signs him out.
+    let sessions_path = fx.path("/admin/sessions");
+    let page = admin.get(app, &sessions_path).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body.matches("name=\"sid\"").count(),
+        2,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(">olga</a>") && page.body.contains(">bob</a>"));
+    assert_eq!(page.hidden("user"), bob.to_string(), "bob signed in last");
+    let last = page.hidden("sid");
+    let ended = admin
+        .post(
+            app,
+            &sessions_path,
+            &[("csrf", &csrf), ("user", &bob.to_string()), ("sid", &last)],
+        )
+        .await;
+    assert!(
+        ended.next().ends_with("/admin/sessions?done=session-ended"),
+        "{}",
+        ended.body
+    );
+    assert_ne!(first.get(app, &account).await.status, 200);
+    assert_ne!(second.get(app, &account).await.status, 200);
+    let page = admin.get(app, &sessions_path).await;
+    assert_eq!(page.body.matches("name=\"sid\"").count(), 1, "olga's own");
+    let again = admin
+        .post(
+            app,
+            &sessions_path,
+            &[("csrf", &csrf), ("user", &bob.to_string()), ("sid", &last)],
+        )
+        .await;
+    assert_eq!(again.status, 422, "already ended");
+    assert_eq!(
+        audited(state, fx.tenant.id, "sessions.revoked").await.len(),
+        2
+    );
+
     // Locked: signed out everywhere, and the password no longer signs in.
     let locked = admin
         .post(app, &user_path, &[("csrf", &csrf), ("do", "lock")])
