@@ -187,6 +187,39 @@ pub async fn list_tenant(
     Ok((out.into_iter().map(|(l, _)| l).collect(), next))
 }
 
+/// [`list_tenant`] less the sessions that no longer sign anyone in (of a
+/// user deleted since, or of an earlier session epoch), each with its
+/// user's username: what the consoles and the management API show.
+pub async fn list_tenant_live(
+    db: &Db,
+    kv: &Kv,
+    tenant: TenantId,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<(Listed, String)>, Option<String>), OAuthError> {
+    let (listed, next) = list_tenant(kv, tenant, after, limit)
+        .await
+        .map_err(OAuthError::internal)?;
+    let mut ids: Vec<Uuid> = listed.iter().map(|l| l.session.user_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tx = db.tenant_tx(tenant).await.map_err(OAuthError::internal)?;
+    let users = crate::users::epochs(&mut tx, &ids)
+        .await
+        .map_err(OAuthError::internal)?;
+    tx.commit().await.map_err(OAuthError::internal)?;
+    let live = listed
+        .into_iter()
+        .filter_map(|l| {
+            let (_, username, _) = users
+                .iter()
+                .find(|(id, _, epoch)| *id == l.session.user_id && *epoch == l.session.epoch)?;
+            Some((l, username.clone()))
+        })
+        .collect();
+    Ok((live, next))
+}
+
 /// Deletes the user's session `sid` from the store; returns it when there
 /// was one.
 pub async fn end_one(

@@ -106,33 +106,21 @@ async fn list_tenant(
             Problem::validation("after", "the page cursor is not one this server issued")
         })?),
     };
-    let (listed, next) = sessions::list_tenant(&state.kv, tenant.id, after, limit as usize)
-        .await
-        .map_err(Problem::internal)?;
-    let mut ids: Vec<Uuid> = listed.iter().map(|l| l.session.user_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let users = users::epochs(&mut tx, &ids).await?;
-    tx.commit().await?;
-    let items = listed
+    let (live, next) =
+        sessions::list_tenant_live(&state.db, &state.kv, tenant.id, after, limit as usize)
+            .await
+            .map_err(Problem::internal)?;
+    let at = |t| OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let items = live
         .into_iter()
-        .filter_map(|l| {
-            // Sessions of a deleted user, or of an earlier epoch, were ended.
-            let (_, username, _) = users
-                .iter()
-                .find(|(id, _, epoch)| *id == l.session.user_id && *epoch == l.session.epoch)?;
-            let at =
-                |t| OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-            Some(TenantSession {
-                started_at: at(l.session.auth_time),
-                expires_at: at(l.expires_at),
-                username: username.clone(),
-                user_id: l.session.user_id,
-                sid: l.session.sid,
-                amr: l.session.amr,
-                user_agent: l.session.user_agent,
-            })
+        .map(|(l, username)| TenantSession {
+            started_at: at(l.session.auth_time),
+            expires_at: at(l.expires_at),
+            username,
+            user_id: l.session.user_id,
+            sid: l.session.sid,
+            amr: l.session.amr,
+            user_agent: l.session.user_agent,
         })
         .collect();
     Ok(Json(Page { items, next }))

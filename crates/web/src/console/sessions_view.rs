@@ -7,7 +7,7 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
-use gatehouse_oidc::{sessions, users};
+use gatehouse_oidc::sessions;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -74,30 +74,21 @@ async fn view(
     let cursor = after.and_then(sessions::parse_cursor);
     let later = cursor.is_some();
     let (rows, next) = async {
-        let (listed, next) =
-            sessions::list_tenant(&f.state.kv, f.tenant_id(), cursor, PAGE).await?;
-        let mut ids: Vec<Uuid> = listed.iter().map(|l| l.session.user_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-        let known = users::epochs(&mut tx, &ids).await?;
-        tx.commit().await?;
+        let (live, next) =
+            sessions::list_tenant_live(&f.state.db, &f.state.kv, f.tenant_id(), cursor, PAGE)
+                .await?;
         let at = |t| {
             time::OffsetDateTime::from_unix_timestamp(t)
                 .map(stamp)
                 .unwrap_or_default()
         };
-        let rows = listed
+        let rows = live
             .into_iter()
-            .filter_map(|l| {
-                // A deleted user's sessions, or an earlier epoch's, ended.
-                let (_, username, _) = known
-                    .iter()
-                    .find(|(id, _, epoch)| *id == l.session.user_id && *epoch == l.session.epoch)?;
+            .map(|(l, username)| {
                 let s = l.session;
-                Some(Row {
+                Row {
                     user_id: s.user_id,
-                    username: username.clone(),
+                    username,
                     started: at(s.auth_time),
                     expires: at(l.expires_at),
                     methods: s.amr.join(", "),
@@ -107,7 +98,7 @@ async fn view(
                         s.user_agent
                     },
                     sid: s.sid,
-                })
+                }
             })
             .collect::<Vec<_>>();
         Ok::<_, Failure>((rows, next))
