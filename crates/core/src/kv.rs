@@ -437,22 +437,30 @@ impl Kv {
     }
 
     /// Adds `member` with `score` to the tenant's sorted set `name` (or
-    /// moves it to that score), and keeps the set at least until `ttl` from
-    /// now: an index of short-lived records ordered by expiry, such as a
-    /// tenant's sessions. The set's expiry only ever moves later (PEXPIRE
-    /// NX, then GT: Redis 7).
+    /// moves it to that score), removes the members scored below `floor`,
+    /// and keeps the set at least until `ttl` from now: an index of
+    /// short-lived records ordered by expiry, such as a tenant's sessions,
+    /// which so never holds more than its live entries and those ended
+    /// since. The set's expiry only ever moves later (PEXPIRE NX, then GT:
+    /// Redis 7). One round trip.
     pub async fn sorted_add(
         &self,
         tenant: TenantId,
         name: &str,
         member: &str,
         score: i64,
+        floor: i64,
         ttl: Duration,
     ) -> Result<(), KvError> {
         let key = self.key(tenant, name);
         if let Some(mut c) = self.conn().await? {
             redis::pipe()
                 .atomic()
+                .cmd("ZREMRANGEBYSCORE")
+                .arg(&key)
+                .arg("-inf")
+                .arg(format!("({floor}"))
+                .ignore()
                 .cmd("ZADD")
                 .arg(&key)
                 .arg(score)
@@ -476,6 +484,7 @@ impl Kv {
                 .map(|(v, e)| (Some(v.as_slice()), *e))
                 .unwrap_or((None, Instant::now()));
             let mut scores = scores_of(raw);
+            scores.retain(|_, s| *s >= floor);
             scores.insert(member.to_owned(), score);
             let body = serde_json::to_vec(&scores).unwrap_or_default();
             map.insert(key, (body, expires.max(Instant::now() + ttl)));
@@ -704,9 +713,9 @@ mod tests {
         let (a, b) = (TenantId::new_random(), TenantId::new_random());
         let ttl = Duration::from_secs(60);
         for (m, s) in [("m1", 10), ("m2", 20), ("m3", 20), ("m4", 30), ("old", 5)] {
-            kv.sorted_add(a, "idx", m, s, ttl).await.unwrap();
+            kv.sorted_add(a, "idx", m, s, 0, ttl).await.unwrap();
         }
-        kv.sorted_add(b, "idx", "other", 40, ttl).await.unwrap();
+        kv.sorted_add(b, "idx", "other", 40, 0, ttl).await.unwrap();
         let first = kv.sorted_page(a, "idx", 8, None, 2).await.unwrap();
         assert_eq!(first, vec![("m4".to_owned(), 30), ("m3".to_owned(), 20)]);
         let second = kv
@@ -729,6 +738,16 @@ mod tests {
             kv.sorted_page(a, "idx", 0, None, 1).await.unwrap()[0].0,
             "m3"
         );
+        // An addition drops what scores below its floor.
+        kv.sorted_add(a, "idx", "m5", 40, 15, ttl).await.unwrap();
+        let kept: Vec<String> = kv
+            .sorted_page(a, "idx", 0, None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        assert_eq!(kept, ["m5", "m3", "m2"], "m1 (10) was below 15");
         let theirs = kv.sorted_page(b, "idx", 0, None, 10).await.unwrap();
         assert_eq!(theirs, vec![("other".to_owned(), 40)], "per tenant");
         kv.set(a, "x", b"1", ttl).await.unwrap();

@@ -6,7 +6,9 @@
 //! sessions; per tenant the sorted set `sessions` names every record,
 //! scored by its expiry (unix milliseconds), for the tenant-wide list.
 //! Index entries whose record is gone (ended, expired) are pruned as lists
-//! meet them. The cookie itself is the web crate's business.
+//! meet them, and every sign-in drops the tenant index's expired entries,
+//! so it never outgrows the live sessions and those ended since. The cookie
+//! itself is the web crate's business.
 //!
 //! Ending a session here deletes its record; the caller also revokes what
 //! was issued from it ([`end_tokens`]).
@@ -74,9 +76,18 @@ pub async fn store(
     // The index of the user's sessions lives as long as the newest one.
     kv.set_add(session.tenant, &index_key(session.user_id), &key, ttl)
         .await?;
-    let expires = unix_ms(time::OffsetDateTime::now_utc() + ttl);
-    kv.sorted_add(session.tenant, TENANT_INDEX, &key, expires, ttl)
-        .await?;
+    // The tenant's index drops what expired, so it never outgrows the
+    // tenant's live sessions (and those ended since).
+    let now = time::OffsetDateTime::now_utc();
+    kv.sorted_add(
+        session.tenant,
+        TENANT_INDEX,
+        &key,
+        unix_ms(now + ttl),
+        unix_ms(now),
+        ttl,
+    )
+    .await?;
     Ok(value)
 }
 
