@@ -10,7 +10,7 @@
 import { aborted, launch, setScope, submit, variants, warn } from '../lib/harness.mjs';
 import { createUser } from '../lib/cli.mjs';
 import { newRequest } from '../lib/oauth.mjs';
-import { totp, wrongCode } from '../lib/totp.mjs';
+import { awayFromStepEdge, totp, wrongCode } from '../lib/totp.mjs';
 import { RUN, alertText, at, audit, eq, heading, newPassword, ok, shooter, signIn, toCallback, tagOf } from '../lib/steps.mjs';
 import { checkEnrolmentPage, recoveryCodes, secretOf } from './totp.mjs';
 
@@ -61,6 +61,7 @@ async function runVariant(env, variant, first) {
 
     // 3. The app's code -> the recovery codes -> consent -> the code.
     const secret = await secretOf(page);
+    await awayFromStepEdge();
     await page.fill('#code', totp(secret, -1));
     status = await submit(page, () => page.click('main form button[type=submit]'));
     await audit(b, 'recovery codes page (sign-in)', { ...opts, status, expectedStatus: 200, snap, name: 'recovery-codes' });

@@ -21,7 +21,7 @@
 import { aborted, launch, setScope, submit, variants, warn } from '../lib/harness.mjs';
 import { createUser } from '../lib/cli.mjs';
 import { exchangeCode, jwtPayload, newRequest } from '../lib/oauth.mjs';
-import { totp } from '../lib/totp.mjs';
+import { awayFromStepEdge, totp } from '../lib/totp.mjs';
 import { RUN, at, audit, eq, heading, newPassword, notice, ok, shooter, signIn, tagOf, toCallback } from '../lib/steps.mjs';
 import { recoveryCodes, secretOf } from './totp.mjs';
 
@@ -287,6 +287,7 @@ async function bothFactors(b, tenant, username, password, snap) {
   at(page, tenant, '/account', 'account page (for TOTP)');
   await submit(page, () => page.getByRole('link', { name: 'Set up an authenticator app' }).click());
   const secret = await secretOf(page);
+  await awayFromStepEdge();
   await page.fill('#code', totp(secret, -1));
   await submit(page, () => page.locator('main form button[type=submit]').click());
   ok((await recoveryCodes(page)).length >= 8, 'TOTP with a passkey: recovery codes shown');

@@ -11,7 +11,7 @@
 
 import { aborted, launch, setScope, submit, variants, warn } from '../lib/harness.mjs';
 import { createUser } from '../lib/cli.mjs';
-import { totp, wrongCode } from '../lib/totp.mjs';
+import { awayFromStepEdge, totp, wrongCode } from '../lib/totp.mjs';
 import { RUN, alertText, at, audit, eq, heading, newPassword, notice, ok, shooter, signIn, tagOf } from '../lib/steps.mjs';
 
 export const name = 'TOTP on the account page';
@@ -82,6 +82,7 @@ async function runVariant(env, variant, first) {
     await audit(b, 'TOTP enrolment page with error', { status, snap, name: 'enrol-wrong' });
     // The page begins a new enrolment: read the key again.
     secret = await secretOf(page);
+    await awayFromStepEdge();
     await page.fill('#code', totp(secret, -1));
     status = await submit(page, () => page.click('main form button[type=submit]'));
     await audit(b, 'recovery codes page', { status, expectedStatus: 200, snap, name: 'recovery-codes' });

@@ -38,6 +38,16 @@ export function step(unixMillis = Date.now(), period = 30) {
   return Math.floor(unixMillis / 1000 / period);
 }
 
+/**
+ * Waits, when the current 30 s step ends within `margin` ms, until the next
+ * one begins: a code of the previous step (offset -1) must still be one
+ * step old when the server checks it, not two.
+ */
+export async function awayFromStepEdge(margin = 5000, period = 30) {
+  const left = period * 1000 - (Date.now() % (period * 1000));
+  if (left < margin) await new Promise((r) => setTimeout(r, left + 250));
+}
+
 /** The code of the base32 `secret` for the step `offset` steps from now. */
 export function totp(secret, offset = 0, now = Date.now()) {
   return hotp(base32Decode(secret), step(now) + offset);
