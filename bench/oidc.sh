@@ -27,8 +27,9 @@
 #                       POST /login (argon2id) -> code -> POST /token    oidc-load
 #
 # each after a warm-up, and then the login-burst isolation: the latency of
-# client_credentials and of discovery at tenant beta alone, then again while
-# a burst of code flows (argon2id logins) runs at tenant acme. Finally
+# client_credentials and of discovery at tenant beta, sent at a fixed rate
+# (an open loop: oidc-load --rate), alone, then again while a burst of code
+# flows (argon2id logins) runs at tenant acme. Finally
 # pgbench prices one primary-key round trip to PostgreSQL, and a
 # transaction shaped like the server's tenant transactions.
 #
@@ -51,7 +52,8 @@
 #   BENCH_WARMUP=3               seconds of warm-up before each
 #   BENCH_CONNECTIONS=32         wrk -c, and workers of refresh and code_exchange
 #   BENCH_FLOW_CONCURRENCY=8     workers of code_flow
-#   BENCH_ISOLATION_CONNECTIONS=4  wrk -c at tenant beta in the isolation runs
+#   BENCH_ISOLATION_RATE=1000    requests/s sent to tenant beta in the isolation runs
+#   BENCH_ISOLATION_CONNECTIONS=32  the most of them in flight at once
 #   BENCH_BURST_CONCURRENCY=16   code_flow workers of the login burst
 #   BENCH_THREADS=1              wrk -t, and threads of oidc-load
 #   BENCH_SCENARIOS="healthz discovery jwks client_credentials introspection refresh code_exchange authorize code_flow"
@@ -75,7 +77,8 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 FLOW_CONCURRENCY=${BENCH_FLOW_CONCURRENCY:-8}
-ISO_CONNECTIONS=${BENCH_ISOLATION_CONNECTIONS:-4}
+ISO_RATE=${BENCH_ISOLATION_RATE:-1000}
+ISO_CONNECTIONS=${BENCH_ISOLATION_CONNECTIONS:-32}
 BURST_CONCURRENCY=${BENCH_BURST_CONCURRENCY:-16}
 THREADS=${BENCH_THREADS:-1}
 SCENARIOS=${BENCH_SCENARIOS:-healthz discovery jwks client_credentials introspection refresh code_exchange authorize code_flow}
@@ -341,17 +344,40 @@ for name in $SCENARIOS; do
   esac
 done
 
+# rate_measure NAME TAG: NAME (client_credentials or discovery) at tenant
+# beta, ISO_RATE requests/s on a fixed schedule whatever the server does
+# (oidc-load --rate: each latency counts from when the request was due), so
+# the load stays that of a tenant that does not grow to fill the machine.
+# A closed loop such as wrk's takes every cycle the server leaves free, so
+# "alone" is already a saturated machine, and any other work at all lengthens
+# its latencies: it measures how CPU is shared, not whether requests wait.
+rate_measure() {
+  local name=$1 tag=$2 out line load cpu aux m auxm=()
+  for m in "${AUX_MATCH[@]}"; do auxm+=(--aux-match "$m"); done
+  say "oidc-load ${name//_/-} at beta, $ISO_RATE/s: ${WARMUP}s warm-up, ${DURATION}s measured (load $(bench_load))"
+  load=$(bench_load)
+  out=$(OIDC_LOAD_CLIENT_SECRET=$B_SECRET timeout $((WARMUP + DURATION + 150)) "$BENCH_LOAD_BIN" \
+    --scenario "${name//_/-}" --rate "$ISO_RATE" --base "$base" --tenant beta --client-id "$B_ID" \
+    --concurrency "$ISO_CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" --threads "$THREADS" \
+    --server-pid "$BENCH_PID" --clk-tck "$(getconf CLK_TCK)" "${auxm[@]}")
+  printf '%s\n' "$out" | sed 's/^/    /' >&2
+  line=$(grep '^RESULT ' <<<"$out") || die "oidc-load printed no RESULT line"
+  [[ $line =~ \ cpu_us=([0-9]+) ]] && cpu=${BASH_REMATCH[1]}
+  [[ $line =~ \ aux_cpu_us=([0-9]+) ]] && aux=${BASH_REMATCH[1]}
+  record "$tag" "$ISO_CONNECTIONS" "$line" "${cpu:-0}" "${aux:-0}" "$load"
+}
+
 # Login-burst isolation: tenant beta alone, then beside code flows at acme.
 for name in $ISOLATION; do
   quiet
-  wrk_measure "$name" "$ISO_CONNECTIONS" beta "iso_${name}_alone"
+  rate_measure "$name" "iso_${name}_alone"
   quiet
-  say "login burst at acme: oidc-load code-flow -c$BURST_CONCURRENCY while wrk runs at beta"
-  # The burst runs 2 s before the wrk warm-up and past the measured run.
+  say "login burst at acme: oidc-load code-flow -c$BURST_CONCURRENCY while beta gets $ISO_RATE/s"
+  # The burst runs 2 s before beta's warm-up and past the measured run.
   load_run code-flow "$BURST_CONCURRENCY" $((WARMUP + DURATION + 2)) >"$BURST_OUT" &
   BURST_PID=$!
   sleep 2
-  wrk_measure "$name" "$ISO_CONNECTIONS" beta "iso_${name}_burst"
+  rate_measure "$name" "iso_${name}_burst"
   wait "$BURST_PID" || die "the login burst failed"
   BURST_PID=""
   sed 's/^/    burst: /' "$BURST_OUT" >&2
@@ -495,6 +521,6 @@ for n in $ISOLATION; do
   b50=$(col "iso_${n}_burst" 5) b99=$(col "iso_${n}_burst" 6)
   flows=$(col "iso_${n}_burstflows" 3)
   [[ -n $a50 && -n $b50 ]] || continue
-  echo "  isolation, $n at beta -c$ISO_CONNECTIONS: p50 $a50 -> $b50 us, p99 $a99 -> $b99 us" \
+  echo "  isolation, $n at beta, $ISO_RATE/s: p50 $a50 -> $b50 us, p99 $a99 -> $b99 us" \
     "(x$(ratio "$b50" "$a50") and x$(ratio "$b99" "$a99")) during $flows code flows/s at acme"
 done

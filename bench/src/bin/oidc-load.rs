@@ -11,6 +11,17 @@
 //! | `code-flow` | a whole browser login with a fresh cookie jar: `GET /authorize` (PKCE S256) → `GET /login` → `POST /login` (argon2id) → the redirect to the client with `code` (read, not followed) → `POST /token` `grant_type=authorization_code` |
 //! | `code-exchange` | a logged-in browser (its session cookie kept): `GET /authorize` → the code at once → `POST /token`, without a password check |
 //! | `authorize` | the first half of `code-exchange` alone: `GET /authorize` → the code, never redeemed (it expires) |
+//! | `client-credentials` | `POST /token` `grant_type=client_credentials&scope=api` (no user) |
+//! | `discovery` | `GET /.well-known/openid-configuration` (no client, no user) |
+//!
+//! With `--rate R`, operations start on a fixed schedule instead, R per
+//! second whatever the server does (an open loop; `client-credentials` and
+//! `discovery` only), at most `--concurrency` at a time, and each one's
+//! latency counts from when it was due rather than from when it was sent,
+//! so a server that stalls cannot hide it by slowing the generator down
+//! (no coordinated omission). That is the load of a tenant whose traffic
+//! does not grow to fill the machine: what `bench/oidc.sh` sends to the
+//! other tenant during a login burst.
 //!
 //! The chains of `refresh` and the sessions of `code-exchange` and
 //! `authorize` are set up
@@ -37,6 +48,7 @@
 //! Percentiles are exact (nearest rank over every sample).
 
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,6 +67,15 @@ enum Scenario {
     CodeFlow,
     CodeExchange,
     Authorize,
+    ClientCredentials,
+    Discovery,
+}
+
+impl Scenario {
+    /// Whether an operation needs a signed-in browser or a user's password.
+    fn needs_user(self) -> bool {
+        !matches!(self, Self::ClientCredentials | Self::Discovery)
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -77,18 +98,30 @@ struct Args {
     #[arg(long, env = "OIDC_LOAD_CLIENT_SECRET", hide_env_values = true)]
     client_secret: String,
     /// A redirect URI registered for the client (never contacted).
-    #[arg(long)]
+    /// Required by the scenarios with a user.
+    #[arg(long, default_value = "")]
     redirect_uri: String,
-    #[arg(long)]
+    /// Required by the scenarios with a user.
+    #[arg(long, default_value = "")]
     username: String,
-    #[arg(long, env = "OIDC_LOAD_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OIDC_LOAD_PASSWORD",
+        hide_env_values = true,
+        default_value = ""
+    )]
     password: String,
     /// The scope of the authorization requests.
     #[arg(long, default_value = "openid")]
     scope: String,
-    /// Concurrent workers, each with its own connection and cookie jar.
+    /// Concurrent workers, each with its own connection and cookie jar;
+    /// with `--rate`, the most operations in flight at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Operations started per second, on a fixed schedule (an open loop),
+    /// instead of workers that loop; `client-credentials` and `discovery`.
+    #[arg(long)]
+    rate: Option<f64>,
     /// Seconds measured.
     #[arg(long, default_value_t = 10)]
     duration: u64,
@@ -138,18 +171,22 @@ fn transport(step: &str, e: reqwest::Error) -> Failure {
 }
 
 /// The HTTP steps, in the order of a flow.
-const STEPS: [&str; 5] = [
+const STEPS: [&str; 7] = [
     "authorize",
     "login_get",
     "login_post",
     "token_code",
     "token_refresh",
+    "token_client",
+    "discovery",
 ];
 const AUTHORIZE: usize = 0;
 const LOGIN_GET: usize = 1;
 const LOGIN_POST: usize = 2;
 const TOKEN_CODE: usize = 3;
 const TOKEN_REFRESH: usize = 4;
+const TOKEN_CLIENT: usize = 5;
+const DISCOVERY: usize = 6;
 
 /// One worker's samples, in microseconds.
 #[derive(Debug, Default)]
@@ -176,6 +213,33 @@ impl Samples {
         for e in other.examples {
             if self.examples.len() < 5 {
                 self.examples.push(e);
+            }
+        }
+    }
+
+    /// One operation that started at `t0` (or was due then) and ended at `t1`.
+    fn add<T>(
+        &mut self,
+        window: Window,
+        t0: Instant,
+        t1: Instant,
+        result: &Result<T, Failure>,
+        timings: Timings,
+    ) {
+        match result {
+            Ok(_) => {
+                if window.contains(t0, t1) {
+                    self.ops.push(us(t1 - t0));
+                    self.http_requests += timings.len() as u64;
+                    for (i, t) in timings {
+                        self.steps[i].push(t);
+                    }
+                }
+            }
+            Err(e) => {
+                if t0 >= window.start && t0 < window.end {
+                    self.fail(e);
+                }
             }
         }
     }
@@ -516,6 +580,40 @@ async fn refresh(
     token(ctx, http, timings, TOKEN_REFRESH, body).await
 }
 
+/// `POST /token` `grant_type=client_credentials`: an access token, no
+/// refresh token, no ID token (RFC 6749 §4.4.3).
+async fn client_credentials(
+    ctx: &Ctx,
+    http: &Client,
+    timings: &mut Timings,
+) -> Result<(), Failure> {
+    let req = http
+        .post(format!("{}/token", ctx.issuer))
+        .header(AUTHORIZATION, ctx.basic.clone())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "api"),
+        ]));
+    let (status, _, body) = step(timings, TOKEN_CLIENT, req).await?;
+    expect(status, StatusCode::OK, STEPS[TOKEN_CLIENT], &body)?;
+    if !body.contains("\"access_token\"") {
+        return Err(answer("token answer without access_token"));
+    }
+    Ok(())
+}
+
+/// `GET {issuer}/.well-known/openid-configuration`, which names the issuer.
+async fn discovery(ctx: &Ctx, http: &Client, timings: &mut Timings) -> Result<(), Failure> {
+    let req = http.get(format!("{}/.well-known/openid-configuration", ctx.issuer));
+    let (status, _, body) = step(timings, DISCOVERY, req).await?;
+    expect(status, StatusCode::OK, STEPS[DISCOVERY], &body)?;
+    if !body.contains("\"issuer\"") {
+        return Err(answer("discovery document without issuer"));
+    }
+    Ok(())
+}
+
 /// A worker's state between operations.
 struct Worker {
     http: Client,
@@ -523,21 +621,22 @@ struct Worker {
     refresh_token: String,
 }
 
-fn http_client() -> anyhow::Result<Client> {
+/// A client keeping at most `connections` idle connections open.
+fn http_client(connections: usize) -> anyhow::Result<Client> {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(1)
+        .pool_max_idle_per_host(connections.max(1))
         .build()
         .context("building the HTTP client")
 }
 
 /// A worker ready to run: for `refresh` and `code-exchange`, one login first.
 async fn prepare(ctx: &Ctx) -> anyhow::Result<Worker> {
-    let http = http_client()?;
+    let http = http_client(1)?;
     let mut jar = Jar::default();
     let mut refresh_token = String::new();
-    if ctx.args.scenario != Scenario::CodeFlow {
+    if ctx.args.scenario.needs_user() && ctx.args.scenario != Scenario::CodeFlow {
         let mut last = None;
         for _ in 0..3 {
             jar = Jar::default();
@@ -584,38 +683,102 @@ async fn run(ctx: Arc<Ctx>, mut w: Worker, window: Window) -> Samples {
             Scenario::Refresh => refresh(&ctx, &w.http, &mut timings, &w.refresh_token)
                 .await
                 .map(Some),
+            Scenario::ClientCredentials => client_credentials(&ctx, &w.http, &mut timings)
+                .await
+                .map(|()| None),
+            Scenario::Discovery => discovery(&ctx, &w.http, &mut timings).await.map(|()| None),
         };
         let t1 = Instant::now();
+        samples.add(window, t0, t1, &result, timings);
         match result {
             Ok(rt) => {
                 consecutive_failures = 0;
                 if let Some(rt) = rt {
                     w.refresh_token = rt;
                 }
-                if window.contains(t0, t1) {
-                    samples.ops.push(us(t1 - t0));
-                    samples.http_requests += timings.len() as u64;
-                    for (i, t) in timings {
-                        samples.steps[i].push(t);
-                    }
-                }
             }
-            Err(e) => {
-                if t0 >= window.start && t0 < window.end {
-                    samples.fail(&e);
-                }
+            Err(_) => {
                 consecutive_failures += 1;
                 if consecutive_failures >= 20 {
                     // Bounded: a server that keeps failing ends this worker.
                     break;
                 }
-                if ctx.args.scenario != Scenario::CodeFlow {
+                if ctx.args.scenario.needs_user() && ctx.args.scenario != Scenario::CodeFlow {
                     if let Ok(fresh) = prepare(&ctx).await {
                         w = fresh;
                     }
                 }
             }
         }
+    }
+    samples
+}
+
+/// One operation of the open loop: `client-credentials` or `discovery`.
+async fn one(ctx: &Ctx, http: &Client, timings: &mut Timings) -> Result<(), Failure> {
+    match ctx.args.scenario {
+        Scenario::ClientCredentials => client_credentials(ctx, http, timings).await,
+        Scenario::Discovery => discovery(ctx, http, timings).await,
+        other => Err(answer(format!("{other:?} cannot run at a fixed rate"))),
+    }
+}
+
+/// What one operation of the open loop reports: when it was due, when it
+/// ended, how, and its step.
+type Done = (Instant, Instant, Result<(), Failure>, Timings);
+
+/// The open loop: operation `i` is due at `first + i / rate`, from the
+/// warm-up to the end of the window, and its latency counts from then. A
+/// thread of its own keeps the schedule (tokio's timer ticks in whole
+/// milliseconds, which would add up to 1 ms to every latency); the
+/// requests run on the runtime. At most `concurrency` are in flight; when
+/// that many are, the next waits for one to finish, and its wait counts in
+/// its latency.
+async fn run_at_rate(ctx: Arc<Ctx>, rate: f64, first: Instant, window: Window) -> Samples {
+    let mut samples = Samples::default();
+    let http = match http_client(ctx.args.concurrency) {
+        Ok(h) => h,
+        Err(e) => {
+            samples.fail(&Failure::Transport(e.to_string()));
+            return samples;
+        }
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Done>();
+    let runtime = tokio::runtime::Handle::current();
+    let limit = ctx.args.concurrency.max(1);
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let scheduler = std::thread::Builder::new()
+        .name("oidc-load-schedule".into())
+        .spawn(move || {
+            let mut due = first;
+            while due < window.end {
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+                while in_flight.load(Ordering::Acquire) >= limit {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                in_flight.fetch_add(1, Ordering::AcqRel);
+                let (ctx, http, tx) = (ctx.clone(), http.clone(), tx.clone());
+                let in_flight = in_flight.clone();
+                runtime.spawn(async move {
+                    let mut timings = Timings::new();
+                    let result = one(&ctx, &http, &mut timings).await;
+                    in_flight.fetch_sub(1, Ordering::AcqRel);
+                    let _ = tx.send((due, Instant::now(), result, timings));
+                });
+                due += interval;
+            }
+        });
+    if let Err(e) = scheduler {
+        samples.fail(&Failure::Transport(format!("starting the scheduler: {e}")));
+        return samples;
+    }
+    // The channel closes when the scheduler and every request are done.
+    while let Some((t0, t1, result, timings)) = rx.recv().await {
+        samples.add(window, t0, t1, &result, timings);
     }
     samples
 }
@@ -745,36 +908,67 @@ async fn main_async(args: Args) -> anyhow::Result<()> {
         .context("client credentials")?;
     let concurrency = args.concurrency.max(1);
     let (warmup, duration) = (args.warmup, args.duration.max(1));
+    if args.scenario.needs_user()
+        && (args.username.is_empty() || args.password.is_empty() || args.redirect_uri.is_empty())
+    {
+        bail!(
+            "{:?} needs --username, --password (or OIDC_LOAD_PASSWORD) and --redirect-uri",
+            args.scenario
+        );
+    }
+    let rate = match args.rate {
+        None => None,
+        Some(r) if r.is_finite() && r > 0.0 && r <= 1e6 && !args.scenario.needs_user() => Some(r),
+        Some(_) if args.scenario.needs_user() => {
+            bail!("--rate is for client-credentials and discovery")
+        }
+        Some(r) => bail!("--rate {r}: a number of operations per second, above 0"),
+    };
     let ctx = Arc::new(Ctx {
         args,
         issuer,
         basic,
     });
 
-    eprintln!(
-        "oidc-load: {:?}, {concurrency} workers, setting up",
-        ctx.args.scenario
-    );
-    let mut setups = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        let ctx = ctx.clone();
-        setups.push(tokio::spawn(async move { prepare(&ctx).await }));
-    }
-    let mut workers = Vec::with_capacity(concurrency);
-    for s in setups {
-        workers.push(s.await.context("a set-up task failed")??);
-    }
-
-    let start = Instant::now() + Duration::from_secs(warmup);
-    let window = Window {
-        start,
-        end: start + Duration::from_secs(duration),
+    let mut tasks = Vec::with_capacity(concurrency);
+    let window = if let Some(rate) = rate {
+        eprintln!(
+            "oidc-load: {:?}, {rate}/s, at most {concurrency} at a time",
+            ctx.args.scenario
+        );
+        let first = Instant::now();
+        let start = first + Duration::from_secs(warmup);
+        let window = Window {
+            start,
+            end: start + Duration::from_secs(duration),
+        };
+        tasks.push(tokio::spawn(run_at_rate(ctx.clone(), rate, first, window)));
+        window
+    } else {
+        eprintln!(
+            "oidc-load: {:?}, {concurrency} workers, setting up",
+            ctx.args.scenario
+        );
+        let mut setups = Vec::with_capacity(concurrency);
+        for _ in 0..concurrency {
+            let ctx = ctx.clone();
+            setups.push(tokio::spawn(async move { prepare(&ctx).await }));
+        }
+        let mut workers = Vec::with_capacity(concurrency);
+        for s in setups {
+            workers.push(s.await.context("a set-up task failed")??);
+        }
+        let start = Instant::now() + Duration::from_secs(warmup);
+        let window = Window {
+            start,
+            end: start + Duration::from_secs(duration),
+        };
+        for w in workers {
+            tasks.push(tokio::spawn(run(ctx.clone(), w, window)));
+        }
+        window
     };
     eprintln!("oidc-load: {warmup} s warm-up, then {duration} s measured");
-    let mut tasks = Vec::with_capacity(concurrency);
-    for w in workers {
-        tasks.push(tokio::spawn(run(ctx.clone(), w, window)));
-    }
     tokio::time::sleep_until(window.start.into()).await;
     let cpu0 = cpu_now(&ctx.args)?;
     tokio::time::sleep_until(window.end.into()).await;

@@ -37,6 +37,9 @@ pub struct Config {
     /// Connections kept apart for the token grants' one-call functions
     /// (`Db::tenant_call`), besides `database_max_connections`.
     pub database_grant_connections: u32,
+    /// Threads hashing and verifying passwords (argon2id), below the
+    /// executor's priority; 0 means one fewer than the cores, at least one.
+    pub password_hash_threads: u32,
     /// Empty: no Redis, a single node on an in-process event bus.
     pub redis_url: String,
     /// Prefix of every Redis key and of the event channel (`{prefix}:events`).
@@ -115,6 +118,7 @@ impl Default for Config {
             database_admin_url: "postgres://gatehouse_owner@127.0.0.1:5432/gatehouse".into(),
             database_max_connections: 10,
             database_grant_connections: 4,
+            password_hash_threads: 0,
             redis_url: "redis://127.0.0.1:6379".into(),
             redis_prefix: "gatehouse".into(),
             master_key: String::new(),
@@ -197,6 +201,11 @@ impl Config {
         if self.database_grant_connections == 0 {
             return Err(ConfigError::Invalid(
                 "database_grant_connections must be at least 1".into(),
+            ));
+        }
+        if self.password_hash_threads > 256 {
+            return Err(ConfigError::Invalid(
+                "password_hash_threads must be at most 256 (0: one per core)".into(),
             ));
         }
         if self.pool_max_size == 0 {
@@ -437,6 +446,19 @@ mod tests {
         assert_eq!(shipped.key_rotation_days, d.key_rotation_days);
         assert_eq!(shipped.master_key_id, d.master_key_id);
         assert_eq!(shipped.pool_max_size, d.pool_max_size);
+        assert_eq!(shipped.password_hash_threads, d.password_hash_threads);
+    }
+
+    #[test]
+    fn password_hash_threads_is_bounded() {
+        let with = |n| Config {
+            password_hash_threads: n,
+            ..Config::default()
+        };
+        assert!(with(0).check().is_ok());
+        assert!(with(256).check().is_ok());
+        let err = with(257).check().unwrap_err().to_string();
+        assert!(err.contains("password_hash_threads"), "{err}");
     }
 
     #[test]

@@ -76,6 +76,16 @@ impl std::fmt::Debug for PasswordHasher {
 /// How much lower than the executor's the hashing threads' priority is.
 pub const HASH_WORKER_NICENESS: i32 = 10;
 
+/// The hashing threads a server starts by default on `cores` cores: one
+/// fewer, at least one. A burst of logins then never hashes on every core
+/// at once. Lowering the threads' priority alone does not keep other
+/// requests' tail latency (docs/benchmarks.md, "Login-burst isolation"):
+/// argon2id's 19 MiB per hash contends for caches and memory, not only
+/// for the CPU the scheduler shares out.
+pub fn default_hash_threads(cores: usize) -> usize {
+    cores.saturating_sub(1).max(1)
+}
+
 enum Job {
     Hash {
         password: String,
@@ -267,6 +277,14 @@ fn verify_into(password: &str, phc: &str, memory: &mut [Block]) -> bool {
 mod tests {
     use super::*;
     use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+
+    #[test]
+    fn hashing_leaves_a_core_to_the_executor() {
+        assert_eq!(default_hash_threads(0), 1);
+        assert_eq!(default_hash_threads(1), 1);
+        assert_eq!(default_hash_threads(2), 1);
+        assert_eq!(default_hash_threads(8), 7);
+    }
 
     #[test]
     fn secret_hash_matches_only_its_secret() {

@@ -127,13 +127,18 @@ impl AppState {
             Some(url) => Kv::redis(url, &config.redis_prefix).map_err(|e| e.to_string())?,
             None => Kv::memory(&config.redis_prefix),
         };
-        // One hashing thread per core, each below the executor's priority:
-        // a login burst uses the CPU the executor leaves idle, and other
-        // tenants' requests keep theirs.
-        let cores = std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(2);
-        let hasher = PasswordHasher::new(cores).map_err(|e| e.to_string())?;
+        // Hashing threads run below the executor's priority, by default on
+        // all cores but one: a login burst uses CPU the executor leaves
+        // idle, and other tenants' requests keep theirs.
+        let hash_threads = match config.password_hash_threads {
+            0 => gatehouse_core::crypto::default_hash_threads(
+                std::thread::available_parallelism()
+                    .map(usize::from)
+                    .unwrap_or(2),
+            ),
+            n => n as usize,
+        };
+        let hasher = PasswordHasher::new(hash_threads).map_err(|e| e.to_string())?;
         let client_keys = ClientKeys::new(!config.is_production()).map_err(|e| e.to_string())?;
         let throttle = Throttle::new(kv.clone());
         let proxies: Arc<[ipnet::IpNet]> = config.proxies().map_err(|e| e.to_string())?.into();
