@@ -78,10 +78,9 @@ pub const HASH_WORKER_NICENESS: i32 = 10;
 
 /// The hashing threads a server starts by default on `cores` cores: one
 /// fewer, at least one. A burst of logins then never hashes on every core
-/// at once. Lowering the threads' priority alone does not keep other
-/// requests' tail latency (docs/benchmarks.md, "Login-burst isolation"):
-/// argon2id's 19 MiB per hash contends for caches and memory, not only
-/// for the CPU the scheduler shares out.
+/// at once. Lowering the threads' priority alone did not keep other
+/// requests' tail latency; one thread fewer did (docs/benchmarks.md,
+/// "Login-burst isolation: hashing threads").
 pub fn default_hash_threads(cores: usize) -> usize {
     cores.saturating_sub(1).max(1)
 }
