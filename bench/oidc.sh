@@ -61,8 +61,11 @@
 #   BENCH_QUIET_LOAD=0.7         load average to wait for
 #   BENCH_QUIET_MAX=120          seconds of waiting for it before one run
 #   BENCH_QUIET_BUDGET=900       seconds of waiting for it, in all
-#   BENCH_SIGN_RS256_US=243.6 BENCH_SIGN_ES256_US=14.3 BENCH_VERIFY_ES256_US=44.1
-#                                signing costs (docs/benchmarks.md, tokens bench)
+#   BENCH_SIGN_RS256_US BENCH_SIGN_ES256_US BENCH_VERIFY_ES256_US
+#                                signing costs in µs for the bounds; unset, they
+#                                are measured by sign-cost (bench/src/bin) on an
+#                                idle machine before and after the scenarios,
+#                                and the mean of the two is used
 #   CARGO_TARGET_DIR             honoured by the builds
 set -euo pipefail
 
@@ -86,9 +89,9 @@ ISOLATION=${BENCH_ISOLATION-client_credentials discovery}
 QUIET_LOAD=${BENCH_QUIET_LOAD:-0.7}
 QUIET_BUDGET=${BENCH_QUIET_BUDGET:-900}
 QUIET_MAX=${BENCH_QUIET_MAX:-120}
-SIGN_RS256=${BENCH_SIGN_RS256_US:-243.6}
-SIGN_ES256=${BENCH_SIGN_ES256_US:-14.3}
-VERIFY_ES256=${BENCH_VERIFY_ES256_US:-44.1}
+SIGN_RS256=${BENCH_SIGN_RS256_US:-}
+SIGN_ES256=${BENCH_SIGN_ES256_US:-}
+VERIFY_ES256=${BENCH_VERIFY_ES256_US:-}
 DB=gatehouse_bench
 PGBENCH_DB=gatehouse_bench_pgbench
 REPORT="$here/wrk-report.lua"
@@ -322,8 +325,19 @@ load_measure() {
   grep '^STEP ' <<<"$out" | sed "s/^STEP /STEP scenario=$name /" >>"$RESULTS.steps"
 }
 
+# sign_cost: one sign-cost line on a quiet machine, also to standard error.
+SIGN_LINES=()
+sign_cost() {
+  local line
+  quiet
+  line=$("$BENCH_SIGN_BIN") || die "sign-cost failed"
+  say "signing costs now: ${line#SIGN }"
+  SIGN_LINES+=("$line")
+}
+
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%FT%TZ)
+sign_cost
 for name in $SCENARIOS; do
   quiet
   case $name in
@@ -386,6 +400,15 @@ for name in $ISOLATION; do
   [[ $line =~ \ aux_cpu_us=([0-9]+) ]] && aux=${BASH_REMATCH[1]}
   record "iso_${name}_burstflows" "$BURST_CONCURRENCY" "$line" "${cpu:-0}" "${aux:-0}" "-"
 done
+
+sign_cost
+# The bounds' signing costs: as given, or the mean of the two measurements.
+sign_mean() {
+  printf '%s\n' "${SIGN_LINES[@]}" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { s += $2; n++ } END { printf "%.1f", s / n }'
+}
+[[ -n $SIGN_RS256 ]] || SIGN_RS256=$(sign_mean rs256_us)
+[[ -n $SIGN_ES256 ]] || SIGN_ES256=$(sign_mean es256_us)
+[[ -n $VERIFY_ES256 ]] || VERIFY_ES256=$(sign_mean es256_verify_us)
 
 # One primary-key round trip to PostgreSQL, priced by pgbench (select-only,
 # prepared, one client, over TCP to 127.0.0.1): its latency, and the CPU
@@ -478,6 +501,11 @@ echo
 echo "PostgreSQL (pgbench -c1, prepared, TCP 127.0.0.1), per transaction: latency, CPU of pgbench + CPU of the backend:"
 echo "  one primary-key select:                    $PG_RTT us, $PG_RTT_CLIENT + $PG_RTT_SERVER us CPU"
 echo "  begin + set_config + 2 selects + commit:   $PG_TX us, $PG_TX_CLIENT + $PG_TX_SERVER us CPU"
+
+echo
+echo "Signing costs, sign-cost on an idle machine before and after the scenarios (us):"
+printf '  %s\n' "${SIGN_LINES[@]#SIGN }"
+echo "  used for the bounds: RS256 sign $SIGN_RS256, ES256 sign $SIGN_ES256, ES256 verify $VERIFY_ES256"
 
 echo
 echo "Targets:"
