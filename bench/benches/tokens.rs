@@ -14,19 +14,10 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use gatehouse_oidc::jws;
 use gatehouse_oidc::keys::{Alg, SigningKey};
-use serde_json::{json, Value};
-
-fn claims() -> Value {
-    json!({
-        "iss": "https://id.example.com/t/acme", "sub": "5f0c9b1e-7f7b-4a44-9d43-0f6a2c1f4e21",
-        "aud": "https://id.example.com/t/acme", "client_id": "3f2a6c0d9b8e4f1a8c7d6e5f4a3b2c1d",
-        "scope": "openid profile email", "exp": 4_000_000_000u64, "iat": 1_800_000_000u64,
-        "jti": "0b6e2f7c-1d3a-4e5b-8c9d-0a1b2c3d4e5f"
-    })
-}
+use serde_json::Value;
 
 fn tokens(c: &mut Criterion) {
-    let claims = claims();
+    let claims = gatehouse_bench::access_token_claims();
     for (alg, jwt_alg) in [
         (Alg::RS256, jsonwebtoken::Algorithm::RS256),
         (Alg::ES256, jsonwebtoken::Algorithm::ES256),

@@ -13,8 +13,8 @@
 //! SIGN rs256_us=R es256_us=E es256_verify_us=V
 //! ```
 //!
-//! The claims are those of `benches/tokens.rs`: a typical RFC 9068 access
-//! token.
+//! The claims are those of `benches/tokens.rs`
+//! (`gatehouse_bench::access_token_claims`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -22,16 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use gatehouse_oidc::jws;
 use gatehouse_oidc::keys::{Alg, SigningKey};
-use serde_json::{json, Value};
-
-fn claims() -> Value {
-    json!({
-        "iss": "https://id.example.com/t/acme", "sub": "5f0c9b1e-7f7b-4a44-9d43-0f6a2c1f4e21",
-        "aud": "https://id.example.com/t/acme", "client_id": "3f2a6c0d9b8e4f1a8c7d6e5f4a3b2c1d",
-        "scope": "openid profile email", "exp": 4_000_000_000u64, "iat": 1_800_000_000u64,
-        "jti": "0b6e2f7c-1d3a-4e5b-8c9d-0a1b2c3d4e5f"
-    })
-}
+use serde_json::Value;
 
 /// Microseconds per call of `f`: the median of 15 batches of about 50 ms.
 fn cost(mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
@@ -56,7 +47,7 @@ fn cost(mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let claims = claims();
+    let claims = gatehouse_bench::access_token_claims();
     let sign = |alg| -> anyhow::Result<f64> {
         let (key, _) = SigningKey::generate(alg).context("generating a key")?;
         cost(|| {
