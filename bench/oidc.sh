@@ -36,8 +36,8 @@
 # It prints every report on standard error and, on standard output, a
 # summary: requests (or flows)/s, mean, p50, p99, the server's CPU time per
 # request (or flow) and that of PostgreSQL + Redis, from /proc/PID/stat; then
-# the targets, computed from these figures and the signing costs of
-# bench/benches/tokens.rs.
+# the targets, computed from these figures and the signing costs that
+# sign-cost (bench/src/bin/sign-cost.rs) measures before and after the runs.
 #
 # Before each measured run it waits until the 1-minute load average is below
 # BENCH_QUIET_LOAD, for at most BENCH_QUIET_MAX seconds each time and

@@ -205,7 +205,7 @@ impl Config {
         }
         if self.password_hash_threads > 256 {
             return Err(ConfigError::Invalid(
-                "password_hash_threads must be at most 256 (0: one per core)".into(),
+                "password_hash_threads must be at most 256 (0: one fewer than the cores)".into(),
             ));
         }
         if self.pool_max_size == 0 {
