@@ -31,18 +31,23 @@ bench_build() {
   [[ -x $BENCH_BIN ]] || die "the build did not produce $BENCH_BIN"
 }
 
-# bench_build_tool: the HTTP load generator bench/src/bin/oidc-load.rs and
-# the signing-cost probe bench/src/bin/sign-cost.rs, release builds. Sets
-# BENCH_LOAD_BIN and BENCH_SIGN_BIN. Prints nothing on stdout.
+# bench_build_tool: the HTTP load generator bench/src/bin/oidc-load.rs,
+# the signing-cost probe bench/src/bin/sign-cost.rs and the hashing
+# neighbour bench/src/bin/hash-load.rs, release builds. Sets
+# BENCH_LOAD_BIN, BENCH_SIGN_BIN and BENCH_HASH_BIN. Prints nothing on stdout.
 BENCH_LOAD_BIN=""
 BENCH_SIGN_BIN=""
+BENCH_HASH_BIN=""
 bench_build_tool() {
-  say "building the load generator (cargo build --release -p gatehouse-bench --bin oidc-load --bin sign-cost)"
-  (cd "$GATEHOUSE_ROOT" && SQLX_OFFLINE=true cargo build --release -p gatehouse-bench --bin oidc-load --bin sign-cost)
+  say "building the load tools (cargo build --release -p gatehouse-bench --bin oidc-load --bin sign-cost --bin hash-load)"
+  (cd "$GATEHOUSE_ROOT" && SQLX_OFFLINE=true cargo build --release -p gatehouse-bench --bin oidc-load --bin sign-cost --bin hash-load)
   BENCH_LOAD_BIN=$(cargo_bin oidc-load release)
   BENCH_SIGN_BIN=$(cargo_bin sign-cost release)
-  [[ -x $BENCH_LOAD_BIN ]] || die "the build did not produce $BENCH_LOAD_BIN"
-  [[ -x $BENCH_SIGN_BIN ]] || die "the build did not produce $BENCH_SIGN_BIN"
+  BENCH_HASH_BIN=$(cargo_bin hash-load release)
+  local bin
+  for bin in "$BENCH_LOAD_BIN" "$BENCH_SIGN_BIN" "$BENCH_HASH_BIN"; do
+    [[ -x $bin ]] || die "the build did not produce $bin"
+  done
 }
 
 # bench_use_database NAME: points the GATEHOUSE_* database variables at NAME.

@@ -29,7 +29,11 @@
 # each after a warm-up, and then the login-burst isolation: the latency of
 # client_credentials and of discovery at tenant beta, sent at a fixed rate
 # (an open loop: oidc-load --rate), alone, then again while a burst of code
-# flows (argon2id logins) runs at tenant acme. Finally
+# flows (argon2id logins) runs at tenant acme, and then beside hash-load
+# (bench/src/bin/hash-load.rs): the server's password hasher, with the
+# server's number of hashing threads, verifying as many passwords a second
+# as the burst signed people in, in a process of its own. The last run
+# shows what the hashing alone costs the other tenant. Finally
 # pgbench prices one primary-key round trip to PostgreSQL, and a
 # transaction shaped like the server's tenant transactions.
 #
@@ -54,7 +58,13 @@
 #   BENCH_FLOW_CONCURRENCY=8     workers of code_flow
 #   BENCH_ISOLATION_RATE=1000    requests/s sent to tenant beta in the isolation runs
 #   BENCH_ISOLATION_CONNECTIONS=32  the most of them in flight at once
-#   BENCH_BURST_CONCURRENCY=16   code_flow workers of the login burst
+#   BENCH_BURST_CONCURRENCY=16   code_flow workers of the login burst (with
+#                                BENCH_BURST_RATE, the most flows at once)
+#   BENCH_BURST_RATE=            unset: the burst's workers loop as fast as
+#                                they can; a number: the burst starts that
+#                                many code flows a second (oidc-load --rate)
+#   BENCH_HASH_NEIGHBOUR=1       the hash-load run of each isolation scenario
+#                                ("" to skip)
 #   BENCH_THREADS=1              wrk -t, and threads of oidc-load
 #   BENCH_SCENARIOS="healthz discovery jwks client_credentials introspection refresh code_exchange authorize code_flow"
 #   BENCH_ISOLATION="client_credentials discovery"   ("" to skip)
@@ -83,6 +93,8 @@ FLOW_CONCURRENCY=${BENCH_FLOW_CONCURRENCY:-8}
 ISO_RATE=${BENCH_ISOLATION_RATE:-1000}
 ISO_CONNECTIONS=${BENCH_ISOLATION_CONNECTIONS:-32}
 BURST_CONCURRENCY=${BENCH_BURST_CONCURRENCY:-16}
+BURST_RATE=${BENCH_BURST_RATE:-}
+HASH_NEIGHBOUR=${BENCH_HASH_NEIGHBOUR-1}
 THREADS=${BENCH_THREADS:-1}
 SCENARIOS=${BENCH_SCENARIOS:-healthz discovery jwks client_credentials introspection refresh code_exchange authorize code_flow}
 ISOLATION=${BENCH_ISOLATION-client_credentials discovery}
@@ -100,6 +112,7 @@ USERNAME=alice
 
 RESULTS=$(mktemp -t gatehouse-bench-oidc.XXXXXX)
 BURST_OUT=$(mktemp -t gatehouse-bench-burst.XXXXXX)
+HASH_OUT=$(mktemp -t gatehouse-bench-hash.XXXXXX)
 BURST_PID=""
 cleanup() {
   if [[ -n $BURST_PID ]]; then
@@ -107,7 +120,7 @@ cleanup() {
     wait "$BURST_PID" 2>/dev/null || true
   fi
   bench_stop_server
-  rm -f "$RESULTS" "$RESULTS.steps" "$BURST_OUT"
+  rm -f "$RESULTS" "$RESULTS.steps" "$RESULTS.hashes" "$BURST_OUT" "$HASH_OUT"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -242,6 +255,9 @@ record() {
     }' >>"$RESULTS"
 }
 
+# col TAG COLUMN: one field of the row TAG.
+col() { awk -v n="$1" -v k="$2" '$1 == n { print $k; exit }' "$RESULTS"; }
+
 # wrk_args NAME SLUG: sets ARGS (wrk arguments) and BODY (WRK_BODY) for an endpoint.
 wrk_args() {
   local name=$1 slug=${2:-acme} basic=$A_BASIC token=$ACCESS_TOKEN
@@ -300,15 +316,17 @@ wrk_measure() {
   record "$tag" "$c" "$line" $((cpu1 - cpu0)) "$(aux_delta "$aux0" "$aux1")" "$load"
 }
 
-# load_run SCENARIO CONNS [DURATION]: runs oidc-load at acme; prints its output.
+# load_run SCENARIO CONNS [DURATION [OPTION...]]: runs oidc-load at acme,
+# with any further options (--rate R); prints its output.
 load_run() {
   local scenario=$1 c=$2 d=${3:-$DURATION} m aux=()
+  shift $(($# < 3 ? $# : 3))
   for m in "${AUX_MATCH[@]}"; do aux+=(--aux-match "$m"); done
   OIDC_LOAD_CLIENT_SECRET=$A_SECRET timeout $((WARMUP + d + 150)) "$BENCH_LOAD_BIN" \
     --scenario "$scenario" --base "$base" --tenant acme --client-id "$A_ID" \
     --redirect-uri "$REDIRECT_URI" --username "$USERNAME" --concurrency "$c" \
     --warmup "$WARMUP" --duration "$d" --threads "$THREADS" \
-    --server-pid "$BENCH_PID" --clk-tck "$(getconf CLK_TCK)" "${aux[@]}"
+    --server-pid "$BENCH_PID" --clk-tck "$(getconf CLK_TCK)" "${aux[@]}" "$@"
 }
 
 # load_measure NAME CONNS: one oidc-load run (its warm-up is inside).
@@ -381,14 +399,23 @@ rate_measure() {
   record "$tag" "$ISO_CONNECTIONS" "$line" "${cpu:-0}" "${aux:-0}" "$load"
 }
 
-# Login-burst isolation: tenant beta alone, then beside code flows at acme.
+# Login-burst isolation: tenant beta alone, then beside code flows at acme,
+# then beside hash-load at the rate the burst reached.
+burst_opts=()
+burst_what="oidc-load code-flow -c$BURST_CONCURRENCY"
+if [[ -n $BURST_RATE ]]; then
+  burst_opts=(--rate "$BURST_RATE")
+  burst_what="oidc-load code-flow at $BURST_RATE/s, at most $BURST_CONCURRENCY at once"
+fi
+# The server's hashing threads, for hash-load (0: the same default).
+HASH_THREADS=${GATEHOUSE_PASSWORD_HASH_THREADS:-0}
 for name in $ISOLATION; do
   quiet
   rate_measure "$name" "iso_${name}_alone"
   quiet
-  say "login burst at acme: oidc-load code-flow -c$BURST_CONCURRENCY while beta gets $ISO_RATE/s"
+  say "login burst at acme: $burst_what while beta gets $ISO_RATE/s"
   # The burst runs 2 s before beta's warm-up and past the measured run.
-  load_run code-flow "$BURST_CONCURRENCY" $((WARMUP + DURATION + 2)) >"$BURST_OUT" &
+  load_run code-flow "$BURST_CONCURRENCY" $((WARMUP + DURATION + 2)) "${burst_opts[@]}" >"$BURST_OUT" &
   BURST_PID=$!
   sleep 2
   rate_measure "$name" "iso_${name}_burst"
@@ -399,6 +426,21 @@ for name in $ISOLATION; do
   [[ $line =~ \ cpu_us=([0-9]+) ]] && cpu=${BASH_REMATCH[1]}
   [[ $line =~ \ aux_cpu_us=([0-9]+) ]] && aux=${BASH_REMATCH[1]}
   record "iso_${name}_burstflows" "$BURST_CONCURRENCY" "$line" "${cpu:-0}" "${aux:-0}" "-"
+  [[ -n $HASH_NEIGHBOUR ]] || continue
+  flows=$(col "iso_${name}_burstflows" 3)
+  quiet
+  say "hash-load at $flows/s (the burst's rate), threads $HASH_THREADS, while beta gets $ISO_RATE/s"
+  timeout $((WARMUP + DURATION + 150)) "$BENCH_HASH_BIN" --rate "$flows" --threads "$HASH_THREADS" \
+    --concurrency "$BURST_CONCURRENCY" --warmup 0 --duration $((WARMUP + DURATION + 2)) \
+    --clk-tck "$(getconf CLK_TCK)" >"$HASH_OUT" &
+  BURST_PID=$!
+  sleep 2
+  rate_measure "$name" "iso_${name}_hashes"
+  wait "$BURST_PID" || die "hash-load failed"
+  BURST_PID=""
+  sed 's/^/    hash-load: /' "$HASH_OUT" >&2
+  line=$(grep '^HASHES ' "$HASH_OUT") || die "hash-load printed no HASHES line"
+  printf '%s %s\n' "iso_${name}" "${line#HASHES }" >>"$RESULTS.hashes"
 done
 
 sign_cost
@@ -474,8 +516,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rss=$(bench_rss_kib)
 waited=$((QUIET_BUDGET - QUIET_LEFT))
 
-# col TAG COLUMN: one field of the row TAG.
-col() { awk -v n="$1" -v k="$2" '$1 == n { print $k; exit }' "$RESULTS"; }
 
 echo
 echo "Gatehouse OpenID Connect load, $started, $(bench_machine)"
@@ -551,4 +591,14 @@ for n in $ISOLATION; do
   [[ -n $a50 && -n $b50 ]] || continue
   echo "  isolation, $n at beta, $ISO_RATE/s: p50 $a50 -> $b50 us, p99 $a99 -> $b99 us" \
     "(x$(ratio "$b50" "$a50") and x$(ratio "$b99" "$a99")) during $flows code flows/s at acme"
+  h50=$(col "iso_${n}_hashes" 5) h99=$(col "iso_${n}_hashes" 6)
+  [[ -n $h50 ]] || continue
+  hashes=$(awk -v n="iso_$n" '$1 == n { for (i = 2; i <= NF; i++) if ($i ~ /^rps=/) print substr($i, 5) }' "$RESULTS.hashes")
+  echo "    beside hash-load instead, $hashes argon2id checks/s in a process of its own:" \
+    "p50 $a50 -> $h50 us, p99 $a99 -> $h99 us (x$(ratio "$h50" "$a50") and x$(ratio "$h99" "$a99"))"
 done
+if [[ -s $RESULTS.hashes ]]; then
+  echo
+  echo "hash-load runs (checks ended in the window, latency from when each was due, its CPU time):"
+  sed 's/^/  /' "$RESULTS.hashes"
+fi

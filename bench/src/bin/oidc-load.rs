@@ -15,13 +15,15 @@
 //! | `discovery` | `GET /.well-known/openid-configuration` (no client, no user) |
 //!
 //! With `--rate R`, operations start on a fixed schedule instead, R per
-//! second whatever the server does (an open loop; `client-credentials` and
-//! `discovery` only), at most `--concurrency` at a time, and each one's
-//! latency counts from when it was due rather than from when it was sent,
-//! so a server that stalls cannot hide it by slowing the generator down
-//! (no coordinated omission). That is the load of a tenant whose traffic
-//! does not grow to fill the machine: what `bench/oidc.sh` sends to the
-//! other tenant during a login burst.
+//! second whatever the server does (an open loop; `client-credentials`,
+//! `discovery` and `code-flow`), at most `--concurrency` at a time, and
+//! each one's latency counts from when it was due rather than from when it
+//! was sent, so a server that stalls cannot hide it by slowing the
+//! generator down (no coordinated omission). That is the load of a tenant
+//! whose traffic does not grow to fill the machine: what `bench/oidc.sh`
+//! sends to the other tenant during a login burst, and, with
+//! `BENCH_BURST_RATE`, the burst itself (a login rate that stays the same
+//! from run to run, whatever the machine's speed).
 //!
 //! The chains of `refresh` and the sessions of `code-exchange` and
 //! `authorize` are set up
@@ -119,7 +121,8 @@ struct Args {
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
     /// Operations started per second, on a fixed schedule (an open loop),
-    /// instead of workers that loop; `client-credentials` and `discovery`.
+    /// instead of workers that loop; `client-credentials`, `discovery` and
+    /// `code-flow`.
     #[arg(long)]
     rate: Option<f64>,
     /// Seconds measured.
@@ -714,13 +717,26 @@ async fn run(ctx: Arc<Ctx>, mut w: Worker, window: Window) -> Samples {
     samples
 }
 
-/// One operation of the open loop: `client-credentials` or `discovery`.
+/// One operation of the open loop: `client-credentials`, `discovery`, or a
+/// whole `code-flow` with a cookie jar of its own (a new browser).
 async fn one(ctx: &Ctx, http: &Client, timings: &mut Timings) -> Result<(), Failure> {
     match ctx.args.scenario {
         Scenario::ClientCredentials => client_credentials(ctx, http, timings).await,
         Scenario::Discovery => discovery(ctx, http, timings).await,
+        Scenario::CodeFlow => code_flow(ctx, http, &mut Jar::default(), timings)
+            .await
+            .map(|_| ()),
         other => Err(answer(format!("{other:?} cannot run at a fixed rate"))),
     }
+}
+
+/// Whether `--rate` can drive a scenario: each operation stands alone (no
+/// worker's chain or session carried from one to the next).
+fn runs_at_rate(scenario: Scenario) -> bool {
+    matches!(
+        scenario,
+        Scenario::ClientCredentials | Scenario::Discovery | Scenario::CodeFlow
+    )
 }
 
 /// What one operation of the open loop reports: when it was due, when it
@@ -918,9 +934,9 @@ async fn main_async(args: Args) -> anyhow::Result<()> {
     }
     let rate = match args.rate {
         None => None,
-        Some(r) if r.is_finite() && r > 0.0 && r <= 1e6 && !args.scenario.needs_user() => Some(r),
-        Some(_) if args.scenario.needs_user() => {
-            bail!("--rate is for client-credentials and discovery")
+        Some(r) if r.is_finite() && r > 0.0 && r <= 1e6 && runs_at_rate(args.scenario) => Some(r),
+        Some(_) if !runs_at_rate(args.scenario) => {
+            bail!("--rate is for client-credentials, discovery and code-flow")
         }
         Some(r) => bail!("--rate {r}: a number of operations per second, above 0"),
     };

@@ -310,6 +310,35 @@ mod tests {
             .unwrap());
     }
 
+    /// The executor of a one-thread runtime keeps running other tasks while
+    /// a hash is computed: had the hash run inside the future's poll, the
+    /// other task would get its first turn only after it.
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_never_runs_on_the_executor() {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let hasher = PasswordHasher::new(1).unwrap();
+        let phc = hasher.hash("pw".into()).await.unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let turns = Arc::new(AtomicU64::new(0));
+        let other = tokio::spawn({
+            let (done, turns) = (done.clone(), turns.clone());
+            async move {
+                while !done.load(Ordering::Acquire) {
+                    turns.fetch_add(1, Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        assert!(hasher.verify("pw".into(), phc).await.unwrap());
+        let during = turns.load(Ordering::Relaxed);
+        done.store(true, Ordering::Release);
+        other.await.unwrap();
+        assert!(
+            during > 10,
+            "another task ran {during} times during the hash"
+        );
+    }
+
     #[tokio::test]
     async fn hashes_interoperate_with_the_argon2_crates_own_hasher() {
         let hasher = PasswordHasher::new(1).unwrap();
