@@ -19,7 +19,7 @@ use gatehouse_core::TenantTx;
 use gatehouse_oidc::authorize::{
     self as authz, AuthorizeError, Prompt, RedirectError, ResponseMode, ValidatedRequest,
 };
-use gatehouse_oidc::clients::{self, Client};
+use gatehouse_oidc::clients::Client;
 use gatehouse_oidc::codes::{self, CodeGrant};
 use gatehouse_oidc::{consents, tokens, users};
 use uuid::Uuid;
@@ -73,16 +73,16 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
     let headers = &f.headers;
     let client_id =
         authz::client_id(&params).map_err(|e| not_redirectable(e.description().to_owned()))?;
-    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-    let client = clients::find(&mut tx, client_id).await?;
-    let request = match authz::validate(&params, client.as_ref()) {
+    let record = f.client(client_id).await?;
+    let request = match authz::validate(&params, record.as_deref().map(|r| &r.client)) {
         Ok(r) => r,
         Err(AuthorizeError::NoRedirect(message)) => return Err(not_redirectable(message)),
         Err(AuthorizeError::Redirect(e)) => return respond_error(f, &e, &[]),
     };
-    let Some(client) = client else {
+    let Some(record) = record else {
         return Err(Failure::Internal);
     };
+    let client = &record.client;
 
     // OpenID Connect Core §3.1.2.1 id_token_hint: the user the client
     // believes is logged in; a hint this issuer did not sign is refused.
@@ -101,10 +101,12 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
         },
     };
     let now = tokens::now();
-    let session = match session::current(f, headers).await? {
-        Some(s) => active_user(&mut tx, s).await?,
-        None => None,
+    // Without a session cookie nothing below reads the database.
+    let Some(current) = session::current(f, headers).await? else {
+        return without_session(f, request).await;
     };
+    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+    let session = active_user(&mut tx, current).await?;
     // Core §3.1.2.1 max_age: re-authenticate when the last authentication
     // is older. max_age=0 always re-authenticates (as prompt=login), even
     // within the second of the last login.
@@ -139,10 +141,10 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
     // Core §3.1.2.6: with prompt=none, nothing may be shown to the user.
     if request.has_prompt(Prompt::None) {
         let Some((s, _)) = usable else {
-            let e = error_for(&request, "login_required", "the user is not logged in");
-            return respond_error(f, &e, &[]);
+            tx.commit().await?;
+            return without_session(f, request).await;
         };
-        if needs_consent(&mut tx, &client, &request, s.user_id).await? {
+        if needs_consent(&mut tx, client, &request, s.user_id).await? {
             let e = error_for(
                 &request,
                 "consent_required",
@@ -156,10 +158,9 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
 
     let Some((s, _)) = usable.filter(|_| !request.has_prompt(Prompt::Login)) else {
         tx.commit().await?;
-        let id = pending::park(f, &Pending::authorize(request)).await?;
-        return Ok(page::see_other(&f.url(&format!("/login?req={id}")), &[]));
+        return without_session(f, request).await;
     };
-    if needs_consent(&mut tx, &client, &request, s.user_id).await? {
+    if needs_consent(&mut tx, client, &request, s.user_id).await? {
         tx.commit().await?;
         let pending = Pending {
             sid: Some(s.sid.clone()),
@@ -169,6 +170,18 @@ async fn authorize(f: &mut Front, params: Vec<(String, String)>) -> Result<Respo
     }
     tx.commit().await?;
     issue(f, &request, &s, &[]).await
+}
+
+/// A request with no usable session: with prompt=none, login_required to
+/// the client (Core §3.1.2.6); otherwise the login page, the request
+/// parked until the user has signed in.
+async fn without_session(f: &Front, request: ValidatedRequest) -> Result<Response, Failure> {
+    if request.has_prompt(Prompt::None) {
+        let e = error_for(&request, "login_required", "the user is not logged in");
+        return respond_error(f, &e, &[]);
+    }
+    let id = pending::park(f, &Pending::authorize(request)).await?;
+    Ok(page::see_other(&f.url(&format!("/login?req={id}")), &[]))
 }
 
 /// The session with its username, if its user still exists and is enabled.
@@ -194,18 +207,27 @@ pub(crate) async fn needs_consent(
     request: &ValidatedRequest,
     user: Uuid,
 ) -> Result<bool, Failure> {
+    match consent_without_store(client, request) {
+        Some(decided) => Ok(decided),
+        None => Ok(!consents::covers(tx, user, &client.client_id, &request.scope_refs()).await?),
+    }
+}
+
+/// The decision of [`needs_consent`] when it does not depend on the
+/// consents stored; None when it does.
+fn consent_without_store(client: &Client, request: &ValidatedRequest) -> Option<bool> {
     if request.has_prompt(Prompt::Consent) {
-        return Ok(true);
+        return Some(true);
     }
     if client.first_party {
-        return Ok(false);
+        return Some(false);
     }
     // Core §11: offline_access needs the user's consent in this very request
     // unless other conditions permit it (here: a first-party client).
     if request.scopes.iter().any(|s| s == "offline_access") {
-        return Ok(true);
+        return Some(true);
     }
-    Ok(!consents::covers(tx, user, &client.client_id, &request.scope_refs()).await?)
+    None
 }
 
 /// Continues a pending request right after the user logged in: the consent
@@ -216,12 +238,18 @@ pub(crate) async fn after_login(
     session: &Session,
     cookies: &[Option<HeaderValue>],
 ) -> Result<Response, Failure> {
-    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-    let Some(client) = clients::find(&mut tx, &request.client_id).await? else {
+    let Some(record) = f.client(&request.client_id).await? else {
         return Err(Failure::bad("error-request-title", "error-client-gone"));
     };
-    let consent = needs_consent(&mut tx, &client, &request, session.user_id).await?;
-    tx.commit().await?;
+    let consent = match consent_without_store(&record.client, &request) {
+        Some(decided) => decided,
+        None => {
+            let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
+            let consent = needs_consent(&mut tx, &record.client, &request, session.user_id).await?;
+            tx.commit().await?;
+            consent
+        }
+    };
     if consent {
         let pending = Pending {
             sid: Some(session.sid.clone()),

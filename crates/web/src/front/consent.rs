@@ -53,12 +53,10 @@ async fn show(f: &mut Front, req: &str) -> Result<Response, Failure> {
     let Some(request) = &pending.request else {
         return Err(Failure::expired());
     };
-    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-    let client = clients::find(&mut tx, &request.client_id).await?;
-    tx.commit().await?;
-    let Some(client) = client else {
+    let Some(record) = f.client(&request.client_id).await? else {
         return Err(Failure::expired());
     };
+    let client = &record.client;
     let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
     let page = ConsentPage {
         chrome: Chrome::of(f),

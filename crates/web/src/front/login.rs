@@ -14,7 +14,7 @@ use gatehouse_core::audit::action;
 use gatehouse_core::crypto::random_token;
 use gatehouse_core::throttle::{Action, Key};
 use gatehouse_oidc::user_tokens::{self, Purpose};
-use gatehouse_oidc::{clients, users};
+use gatehouse_oidc::users;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OnceCell;
@@ -88,12 +88,7 @@ async fn show(
     f.with_ui_locales(pending.ui_locales());
     let f = &*f;
     let client = match &pending.request {
-        Some(r) => {
-            let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-            let c = clients::find(&mut tx, &r.client_id).await?;
-            tx.commit().await?;
-            c
-        }
+        Some(r) => f.client(&r.client_id).await?,
         None => None,
     };
     let (csrf, set_csrf) = session::csrf_token(f, &f.headers);
@@ -111,7 +106,7 @@ async fn show(
         req,
         csrf: &csrf,
         username,
-        client_name: client.as_ref().map(|c| c.name.as_str()),
+        client_name: client.as_ref().map(|c| c.client.name.as_str()),
         error: error.as_deref(),
         signup: Signup::of(f).enabled(),
         passkey: offer.as_ref(),

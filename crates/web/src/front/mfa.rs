@@ -80,10 +80,15 @@ pub(crate) async fn needed(f: &Front, user_id: Uuid) -> Result<Need, Failure> {
     if policy == Policy::Off {
         return Ok(Need::Nothing);
     }
+    // Both factors in one transaction.
     let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
     let totp = mfa::has_totp(&mut tx, user_id).await.map_err(internal)?;
+    let has = totp
+        || gatehouse_oidc::passkeys::count(&mut tx, user_id)
+            .await
+            .map_err(internal)?
+            > 0;
     tx.commit().await?;
-    let has = totp || super::passkey::has_any(f, user_id).await?;
     Ok(match (has, policy) {
         (true, _) => Need::Verify,
         (false, Policy::Required) => Need::Enrol,

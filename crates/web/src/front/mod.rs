@@ -201,6 +201,20 @@ impl Front {
         self.provider.tenant.id
     }
 
+    /// The enabled client `client_id`, from the provider's cache (loaded
+    /// on first use, as client authentication reads it; every change to a
+    /// client rebuilds the provider), so that the pages of a sign-in need
+    /// no database round trip for it.
+    pub(crate) async fn client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Arc<gatehouse_oidc::clients::ClientRecord>>, Failure> {
+        self.provider
+            .client(&self.state.db, client_id)
+            .await
+            .map_err(internal)
+    }
+
     /// Records a security event in the tenant's audit log, in `tx` (so it
     /// commits with the change it records): done by `user`, or by an
     /// anonymous request, from this request's address.

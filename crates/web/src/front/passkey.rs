@@ -124,14 +124,6 @@ pub(crate) async fn second_step_offer(f: &Front, user_id: Uuid) -> Result<Option
     }
 }
 
-/// Whether the user has a passkey.
-pub(crate) async fn has_any(f: &Front, user_id: Uuid) -> Result<bool, Failure> {
-    let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-    let n = passkeys::count(&mut tx, user_id).await.map_err(internal)?;
-    tx.commit().await?;
-    Ok(n > 0)
-}
-
 /// The methods (RFC 8176) of a passkey assertion: a hardware-secured key,
 /// and with user verification (biometrics or a PIN) a second factor.
 pub(crate) fn amr_of(user_verified: bool) -> Vec<String> {

@@ -566,6 +566,39 @@ async fn console_admin_registers_clients_rotates_secrets_and_keys() {
         }
     };
     assert_eq!(introspect(secret.clone()).await, 200);
+    // The authorization endpoint reads the client from the provider's cache
+    // too: a browser without a session is sent to the login page (303), or
+    // shown an error page (400) for an unregistered redirect URI or a
+    // client it does not know (RFC 6749 §4.1.2.1).
+    let authorize = |redirect_uri: &'static str| {
+        let app = app.clone();
+        let uri = fx.path(&format!(
+            "/authorize?client_id={id}&response_type=code&scope=openid&state=s\
+             &redirect_uri={}&code_challenge_method=S256\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            redirect_uri.replace(':', "%3A").replace('/', "%2F")
+        ));
+        async move {
+            let req = axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            crate::support::send(&app, req).await.0
+        }
+    };
+    // until STATUS F: F's status once it is STATUS, polling for up to 1 s
+    // while the change reaches this node through the event bus.
+    async fn until<F: std::future::Future<Output = u16>>(status: u16, f: impl Fn() -> F) -> u16 {
+        let mut got = 0;
+        for _ in 0..100 {
+            got = f().await;
+            if got == status {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        got
+    }
+    assert_eq!(authorize("https://shop.example/cb").await, 303);
     let rotated = b
         .post(
             app,
@@ -617,6 +650,12 @@ async fn console_admin_registers_clients_rotates_secrets_and_keys() {
     tx.commit().await.unwrap();
     assert_eq!(now.redirect_uris, ["https://shop.example/new"]);
     assert_eq!(now.post_logout_redirect_uris, ["https://shop.example/bye"]);
+    assert_eq!(
+        until(400, || authorize("https://shop.example/cb")).await,
+        400,
+        "a removed redirect URI is refused"
+    );
+    assert_eq!(authorize("https://shop.example/new").await, 303);
 
     // Disabled, the client authenticates nowhere; enabled, it is back as it
     // was, with the same secret.
@@ -633,6 +672,11 @@ async fn console_admin_registers_clients_rotates_secrets_and_keys() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(refused, 401, "a disabled client cannot authenticate");
+    assert_eq!(
+        until(400, || authorize("https://shop.example/new")).await,
+        400,
+        "a disabled client cannot start a sign-in"
+    );
     let shown = b.get(app, &client_path).await;
     assert!(shown.body.contains("Enable client"), "{}", shown.body);
     let enabled = b
@@ -648,6 +692,10 @@ async fn console_admin_registers_clients_rotates_secrets_and_keys() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert_eq!(back, 200, "enabled again with the same secret");
+    assert_eq!(
+        until(303, || authorize("https://shop.example/new")).await,
+        303
+    );
     let changes = audited(state, fx.tenant.id, "client.updated").await;
     assert!(
         changes
