@@ -59,25 +59,6 @@ struct Args {
     clk_tck: u64,
 }
 
-/// This process's user + system CPU time in microseconds.
-fn own_cpu_us(clk_tck: u64) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
-    let rest = stat
-        .rsplit_once(") ")
-        .map(|(_, r)| r)
-        .ok_or_else(|| anyhow!("unreadable /proc/self/stat"))?;
-    let fields: Vec<&str> = rest.split(' ').collect();
-    // utime and stime are fields 14 and 15; `rest` starts at field 3.
-    let ticks = |i: usize| -> anyhow::Result<u64> {
-        fields
-            .get(i - 3)
-            .ok_or_else(|| anyhow!("short /proc/self/stat"))?
-            .parse::<u64>()
-            .context("a CPU time in /proc/self/stat")
-    };
-    Ok((ticks(14)? + ticks(15)?) * 1_000_000 / clk_tck.max(1))
-}
-
 #[allow(clippy::cast_precision_loss)]
 async fn main_async(args: Args) -> anyhow::Result<()> {
     if !(args.rate.is_finite() && args.rate > 0.0 && args.rate <= 10_000.0) {
@@ -114,7 +95,7 @@ async fn main_async(args: Args) -> anyhow::Result<()> {
             break;
         }
         if cpu0.is_none() && due >= start {
-            cpu0 = Some(own_cpu_us(args.clk_tck)?);
+            cpu0 = Some(gatehouse_bench::cpu_us(std::process::id(), args.clk_tck)?);
         }
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             if due >= start {
@@ -131,7 +112,7 @@ async fn main_async(args: Args) -> anyhow::Result<()> {
         });
     }
     tokio::time::sleep_until(end.into()).await;
-    let cpu1 = own_cpu_us(args.clk_tck)?;
+    let cpu1 = gatehouse_bench::cpu_us(std::process::id(), args.clk_tck)?;
     drop(tx);
     let mut lat = Vec::new();
     let mut failed = 0u64;

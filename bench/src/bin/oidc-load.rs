@@ -799,27 +799,6 @@ async fn run_at_rate(ctx: Arc<Ctx>, rate: f64, first: Instant, window: Window) -
     samples
 }
 
-/// User + system CPU time of a process, in microseconds.
-fn cpu_us(pid: u32, clk_tck: u64) -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .with_context(|| format!("reading /proc/{pid}/stat"))?;
-    // The fields after the command name, which may hold spaces: state is
-    // field 3, utime and stime are fields 14 and 15.
-    let rest = stat
-        .rsplit_once(") ")
-        .map(|(_, r)| r)
-        .ok_or_else(|| anyhow!("unreadable /proc/{pid}/stat"))?;
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks = |i: usize| -> anyhow::Result<u64> {
-        fields
-            .get(i - 3)
-            .ok_or_else(|| anyhow!("short /proc/{pid}/stat"))?
-            .parse::<u64>()
-            .with_context(|| format!("field {i} of /proc/{pid}/stat"))
-    };
-    Ok((ticks(14)? + ticks(15)?) * 1_000_000 / clk_tck.max(1))
-}
-
 /// The processes whose command line (`/proc/PID/cmdline`, arguments joined
 /// by spaces) contains one of `matches`.
 fn matching_pids(matches: &[String]) -> Vec<u32> {
@@ -848,14 +827,14 @@ type ProcessTimes = Vec<(u32, u64)>;
 fn cpu_now(args: &Args) -> anyhow::Result<(Option<u64>, ProcessTimes)> {
     let server = args
         .server_pid
-        .map(|p| cpu_us(p, args.clk_tck))
+        .map(|p| gatehouse_bench::cpu_us(p, args.clk_tck))
         .transpose()?;
     let aux = if args.aux_matches.is_empty() {
         Vec::new()
     } else {
         matching_pids(&args.aux_matches)
             .into_iter()
-            .filter_map(|p| Some((p, cpu_us(p, args.clk_tck).ok()?)))
+            .filter_map(|p| Some((p, gatehouse_bench::cpu_us(p, args.clk_tck).ok()?)))
             .collect()
     };
     Ok((server, aux))
