@@ -241,13 +241,16 @@ pub(crate) async fn after_login(
     let Some(record) = f.client(&request.client_id).await? else {
         return Err(Failure::bad("error-request-title", "error-client-gone"));
     };
+    // The stored consents are read only when the decision depends on them.
     let consent = match consent_without_store(&record.client, &request) {
         Some(decided) => decided,
         None => {
             let mut tx = f.state.db.tenant_tx(f.tenant_id()).await?;
-            let consent = needs_consent(&mut tx, &record.client, &request, session.user_id).await?;
+            let scopes = request.scope_refs();
+            let covered =
+                consents::covers(&mut tx, session.user_id, &request.client_id, &scopes).await?;
             tx.commit().await?;
-            consent
+            !covered
         }
     };
     if consent {
